@@ -1,0 +1,1 @@
+"""Presets shipped inside the package as edgefx.presets; `--config NAME` finds them."""

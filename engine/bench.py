@@ -1,0 +1,59 @@
+"""``edgefx bench``: performance figures, collected from the engine and from every plugin.
+
+Each benchmark returns a dict of figures; the report is printed and written as JSON.
+Timings on shared machines are noisy: benchmarks report medians (and p90/p99 where
+useful) of many repetitions, and ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    """What a benchmark should measure at: frame size, repetitions, threads, where to write."""
+
+    width: int = 1280
+    height: int = 720
+    frames: int = 300
+    threads: int = 1
+    out_dir: Path = Path("out/bench")
+    quick: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """One named benchmark: ``run(settings)`` returns its figures."""
+
+    name: str
+    run: Callable[[BenchSettings], dict[str, Any]]
+    description: str = ""
+
+
+def time_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+    """Call ``fn`` ``warmup + repeat`` times; return the last ``repeat`` durations in ms."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000.0)
+    return out
+
+
+def summarize_ms(samples: list[float]) -> dict[str, float]:
+    """Median, p90 and p99 of a list of milliseconds, rounded to 3 decimals."""
+    ordered = sorted(samples)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    return {"median_ms": round(statistics.median(ordered), 3), "p90_ms": round(pct(90), 3),
+            "p99_ms": round(pct(99), 3), "n": len(ordered)}

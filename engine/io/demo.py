@@ -1,0 +1,83 @@
+"""The built-in demo input: a real photo (scikit-image's astronaut) gently moving like a
+person in front of a webcam, so every effect has a face and a person to work on."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+
+import cv2
+import numpy as np
+
+from edgefx.errors import SourceError
+from edgefx.frame import Frame
+from edgefx.io.info import StreamInfo
+from edgefx.io.inputs import split_query
+from edgefx.io.source import Item, Source, SourceRequest
+
+
+def demo_canvas(width: int, height: int) -> np.ndarray:
+    """The astronaut photo, fitted to ``height`` and centred over a blurred, stretched copy of itself.
+
+    Returns ``(height, width, 3)`` uint8 BGR.
+    """
+    try:
+        from skimage import data
+    except ImportError:
+        raise SourceError("the demo input needs scikit-image", "pip install scikit-image") from None
+    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    side = min(width, height)
+    fg = cv2.resize(photo, (side, side), interpolation=cv2.INTER_AREA)
+    canvas = cv2.GaussianBlur(cv2.resize(photo, (width, height)), (0, 0), 25)
+    x0, y0 = (width - side) // 2, (height - side) // 2
+    canvas[y0:y0 + side, x0:x0 + side] = fg
+    return canvas
+
+
+class DemoSource(Source):
+    """``demo:?seconds=10`` (add ``live=1`` to pace it to real time). Frames are a slow
+    sway, nod and lean of the demo canvas, like a person moving in front of a camera."""
+
+    name = "demo"
+    schemes = ("demo",)
+
+    def __init__(self, request: SourceRequest, seconds: float, live: bool) -> None:
+        width, height = request.width or 1280, request.height or 720
+        fps = Fraction(request.fps or 30).limit_denominator(1001)
+        self.info = StreamInfo(width, height, fps, 1 / fps, live, None, round(seconds * fps), "demo")
+        self.canvas = demo_canvas(width, height)
+        self._stopped = False
+
+    @classmethod
+    def open(cls, url: str, request: SourceRequest) -> Source:
+        _, q = split_query(url)
+        return cls(request, float(q.get("seconds", 10)), q.get("live") == "1")
+
+    def pose(self, index: int) -> np.ndarray:
+        """The 2x3 affine matrix of frame ``index``: sway, nod and a slow lean."""
+        t = index / float(self.info.fps)
+        w, h = self.info.width, self.info.height
+        angle = 6.0 * math.sin(2 * math.pi * t / 5.0)
+        scale = 1.0 + 0.05 * math.sin(2 * math.pi * t / 7.0)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        m[0, 2] += 0.06 * w * math.sin(2 * math.pi * t / 4.0)
+        m[1, 2] += 0.03 * h * math.sin(2 * math.pi * t / 3.0)
+        return m
+
+    def __iter__(self) -> Iterator[Item]:
+        start = time.monotonic()
+        for index in range(self.info.frame_count or 0):
+            if self._stopped:
+                return
+            if self.info.live:
+                delay = start + index / float(self.info.fps) - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            image = cv2.warpAffine(self.canvas, self.pose(index), (self.info.width, self.info.height),
+                                   borderMode=cv2.BORDER_REFLECT)
+            yield Frame(image, index, self.info.time_base, index)
+
+    def close(self) -> None:
+        self._stopped = True

@@ -1,0 +1,164 @@
+"""Sinks: where processed frames go. The interface is small so that files, streams,
+virtual cameras and previews all fit: ``open`` once with the stream info, ``write``
+each frame, ``write_audio`` each audio frame, ``close`` once (must leave a playable output)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import av
+import av.error
+
+from edgefx.errors import SinkError
+from edgefx.frame import Frame
+from edgefx.io.info import StreamInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SinkRequest:
+    """Encoder settings asked for by the user. ``bitrate`` in kbit/s (0 = quality-based ``crf``)."""
+
+    codec: str = "libx264"
+    preset: str = "veryfast"
+    crf: int = 23
+    bitrate: int = 0
+    gop_seconds: float = 2.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class Sink:
+    """Base class of outputs."""
+
+    name: ClassVar[str]
+    schemes: ClassVar[tuple[str, ...]]
+    frames_written: int = 0
+
+    @classmethod
+    def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
+        """Open ``target`` for a stream described by ``info`` or raise ``SinkError``."""
+        raise NotImplementedError
+
+    def write(self, frame: Frame) -> None:
+        """Consume one processed frame. Must not keep a reference to ``frame.image``."""
+        raise NotImplementedError
+
+    def write_audio(self, frame: av.AudioFrame) -> None:
+        """Consume one audio frame (in its own time base); default: drop it."""
+
+    def close(self) -> None:
+        """Flush and finish the output so it plays."""
+
+
+class NullSink(Sink):
+    """``null``: discards frames (benchmarks, ``analyze``)."""
+
+    name = "null"
+    schemes = ("null",)
+
+    @classmethod
+    def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
+        return cls()
+
+    def write(self, frame: Frame) -> None:
+        self.frames_written += 1
+
+
+class EncodingSink(Sink):
+    """Encodes H.264 (+ AAC when the input has audio) into any FFmpeg muxer.
+
+    pts and time base come from the source, so audio stays in sync and dropped live
+    frames leave honest gaps. Subclasses only choose the container and its options.
+    """
+
+    name = "encoder"
+    schemes = ()
+
+    def __init__(self, url: str, fmt: str | None, info: StreamInfo, request: SinkRequest,
+                 container_options: dict[str, str], label: str) -> None:
+        self.label = label
+        self.info = info
+        try:
+            self.container = av.open(url, mode="w", format=fmt, options=container_options)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise SinkError(f"cannot open output {label}: {exc}", "check the folder exists and is writable") from None
+        self.video = self._add_video(request)
+        self.audio = None
+        if info.audio is not None:
+            self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
+        self._last_pts = -1
+
+    def _add_video(self, request: SinkRequest) -> av.VideoStream:
+        info = self.info
+        try:
+            stream = self.container.add_stream(request.codec, rate=info.fps)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise SinkError(f"encoder {request.codec} is not available: {exc}",
+                            "install an FFmpeg build with it, or pick another codec") from None
+        stream.width, stream.height = info.width, info.height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = info.time_base
+        stream.codec_context.time_base = info.time_base
+        stream.codec_context.gop_size = max(1, round(request.gop_seconds * float(info.fps)))
+        options = {"preset": request.preset, "tune": "zerolatency"} if request.codec == "libx264" else {}
+        if request.bitrate:
+            stream.bit_rate = request.bitrate * 1000
+        elif request.codec == "libx264":
+            options["crf"] = str(request.crf)
+        options.update(request.extra)
+        stream.options = options
+        return stream
+
+    def write(self, frame: Frame) -> None:
+        pts = frame.pts if frame.time_base == self.info.time_base else round(frame.time / self.info.time_base)
+        if pts <= self._last_pts:
+            return  # a repeated timestamp cannot be muxed; skipping keeps the file valid
+        self._last_pts = pts
+        vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
+        vf.pts, vf.time_base = pts, self.info.time_base
+        self._mux(self.video.encode(vf))
+        self.frames_written += 1
+
+    def write_audio(self, frame: av.AudioFrame) -> None:
+        if self.audio is not None:
+            self._mux(self.audio.encode(frame))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        try:
+            self.container.mux(packets)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise SinkError(f"writing {self.label} failed: {exc}", "check free disk space and the output path") from None
+
+    def close(self) -> None:
+        try:
+            self._mux(self.video.encode(None))
+            if self.audio is not None:
+                self._mux(self.audio.encode(None))
+        finally:
+            self.container.close()
+
+
+class FileSink(EncodingSink):
+    """A video file; the container follows the extension (.mp4, .mkv, .mov). MP4/MOV are
+    written fragmented at each keyframe, so a crash loses at most the last couple of seconds."""
+
+    name = "file"
+    schemes = ("file",)
+    extensions: ClassVar[dict[str, str]] = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+
+    @classmethod
+    def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
+        path = Path(target.removeprefix("file://"))
+        fmt = cls.extensions.get(path.suffix.lower())
+        if fmt is None:
+            raise SinkError(f"unsupported output type {path.suffix or '(none)'} for {path}",
+                            "use .mp4, .mkv or .mov, or null / preview")
+        if not path.parent.exists():
+            raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
+        options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if fmt in ("mp4", "mov") else {}
+        return cls(str(path), fmt, info, request, options, str(path))

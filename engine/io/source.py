@@ -1,0 +1,237 @@
+"""Sources: where frames come from. One PyAV decode thread per input.
+
+A file is read in order with a small bounded queue (nothing dropped). A live
+input (camera, network stream, paced test pattern) never builds a queue: the
+decode thread keeps only the newest video frame and counts what it replaced;
+audio is never dropped. The single conversion to a BGR array happens once per
+frame that the loop actually takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import av
+import av.error
+
+from edgefx.errors import SourceError
+from edgefx.frame import Frame
+from edgefx.io.info import AudioInfo, StreamInfo
+
+log = logging.getLogger(__name__)
+
+Item = Frame | av.AudioFrame
+_END = object()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRequest:
+    """What the user asked of an input: size, rate and camera pixel format (0/None = as is)."""
+
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    pixel_format: str = ""
+    audio: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class Source:
+    """Base class of inputs. Iterate to get ``Frame`` objects and ``av.AudioFrame`` objects
+    in media order; ``info`` is known before the first item; ``dropped`` counts video
+    frames skipped because the loop was behind (live inputs only)."""
+
+    name: ClassVar[str]
+    schemes: ClassVar[tuple[str, ...]]
+    info: StreamInfo
+    dropped: int = 0
+
+    @classmethod
+    def open(cls, url: str, request: SourceRequest) -> Source:
+        """Open ``url`` (its scheme is one of ``schemes``) or raise ``SourceError``."""
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Item]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop reading and release the input."""
+
+
+class PyAVSource(Source):
+    """Any input FFmpeg can open: decoded on a worker thread, converted once to BGR."""
+
+    name = "pyav"
+    schemes = ()
+
+    def __init__(self, url: str, fmt: str | None, options: dict[str, str], live: bool,
+                 request: SourceRequest, label: str) -> None:
+        self.label = label
+        self.live = live
+        self.request = request
+        self.error: SourceError | None = None
+        self.corrupt_packets = 0
+        try:
+            self.container = av.open(url, format=fmt, options=options, timeout=(10.0, 5.0))
+        except (av.error.FFmpegError, OSError) as exc:
+            raise SourceError(f"cannot open input {label}: {exc}", _open_hint(label, fmt)) from None
+        if not self.container.streams.video:
+            self.container.close()
+            raise SourceError(f"input {label} has no video stream", "give a video file, camera or stream")
+        self.video = self.container.streams.video[0]
+        self.video.thread_type = "AUTO"
+        self.audio = self.container.streams.audio[0] if (request.audio and self.container.streams.audio) else None
+        self.info = self._stream_info()
+        self._stop = threading.Event()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._latest: tuple[av.VideoFrame, int] | None = None
+        self._audio_pending: list[av.AudioFrame] = []
+        self._cond = threading.Condition()
+        self._ended = False
+        self._decoded = 0
+        self.last_time = 0.0
+        self._thread = threading.Thread(target=self._decode, name=f"decode:{label}", daemon=True)
+        self._thread.start()
+
+    def _stream_info(self) -> StreamInfo:
+        v = self.video
+        fps = v.average_rate or v.guessed_rate or Fraction(30)
+        width = self.request.width or v.codec_context.width
+        height = self.request.height or v.codec_context.height
+        audio = None
+        if self.audio is not None:
+            a = self.audio.codec_context
+            audio = AudioInfo(a.sample_rate, a.layout.nb_channels, a.layout.name, self.audio.time_base)
+        frames = v.frames or None
+        if frames is None and v.duration and v.time_base:
+            frames = int(float(v.duration * v.time_base) * float(fps)) or None
+        return StreamInfo(width, height, Fraction(fps), v.time_base or Fraction(1, 1000), self.live,
+                          audio, frames, self.label)
+
+    # -- decode thread -------------------------------------------------------------------
+    def _decode(self) -> None:
+        streams = [s for s in (self.video, self.audio) if s is not None]
+        try:
+            for packet in self.container.demux(streams):
+                if self._stop.is_set():
+                    break
+                try:
+                    decoded = packet.decode()
+                except av.error.InvalidDataError:
+                    self.corrupt_packets += 1
+                    continue
+                for item in decoded:
+                    if isinstance(item, av.VideoFrame):
+                        self._push_video(item)
+                    else:
+                        self._push_audio(item)
+        except (av.error.FFmpegError, OSError) as exc:
+            self.error = SourceError(
+                f"input {self.label} stopped at {self.last_time:.2f} s: {exc}",
+                "the input is corrupt, truncated or the stream dropped; "
+                "the output keeps everything processed up to here",
+            )
+        finally:
+            self._finish()
+
+    def _push_video(self, vf: av.VideoFrame) -> None:
+        index, self._decoded = self._decoded, self._decoded + 1
+        if self.live:
+            with self._cond:
+                if self._latest is not None:
+                    self.dropped += 1
+                self._latest = (vf, index)
+                self._cond.notify()
+        else:
+            self._put(self._to_frame(vf, index))
+
+    def _push_audio(self, af: av.AudioFrame) -> None:
+        if self.live:
+            with self._cond:
+                self._audio_pending.append(af)
+                self._cond.notify()
+        else:
+            self._put(af)
+
+    def _put(self, item: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _finish(self) -> None:
+        if self.live:
+            with self._cond:
+                self._ended = True
+                self._cond.notify()
+        else:
+            self._put(_END)
+
+    def _to_frame(self, vf: av.VideoFrame, index: int) -> Frame:
+        w, h = self.info.width, self.info.height
+        if vf.width != w or vf.height != h or vf.format.name != "bgr24":
+            vf_bgr = vf.reformat(width=w, height=h, format="bgr24")
+        else:
+            vf_bgr = vf
+        image = vf_bgr.to_ndarray()
+        if not image.flags.c_contiguous or not image.flags.writeable:
+            image = image.copy()
+        time_base = vf.time_base or self.info.time_base
+        pts = vf.pts if vf.pts is not None else round(index / self.info.fps / time_base)
+        frame = Frame(image, pts, time_base, index)
+        self.last_time = frame.time
+        return frame
+
+    # -- consumer side ---------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Item]:
+        return self._iter_live() if self.live else self._iter_file()
+
+    def _iter_file(self) -> Iterator[Item]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                break
+            yield item
+        self._raise_if_failed()
+
+    def _iter_live(self) -> Iterator[Item]:
+        while True:
+            with self._cond:
+                while self._latest is None and not self._audio_pending and not self._ended:
+                    self._cond.wait()
+                audio, self._audio_pending = self._audio_pending, []
+                video, self._latest = self._latest, None
+                ended = self._ended
+            yield from audio
+            if video is not None:
+                yield self._to_frame(*video)
+            elif ended:
+                break
+        self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self.corrupt_packets:
+            log.warning("input %s: skipped %d corrupt packets", self.label, self.corrupt_packets)
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self.container.close()
+
+
+def _open_hint(label: str, fmt: str | None) -> str:
+    if fmt in ("v4l2", "avfoundation", "dshow"):
+        return "check the camera is connected and not used by another program; `edgefx doctor` lists devices"
+    if "://" in label:
+        return "check the URL and that the stream is up; `ffprobe URL` shows what FFmpeg sees"
+    return "check the path; the file must be a video FFmpeg can read (try `ffprobe FILE`)"

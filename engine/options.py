@@ -1,0 +1,88 @@
+"""Declared options: plugins and the engine say which settings they take, and values are checked once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from edgefx.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its default, a help line, and what values are allowed.
+
+    The type is the default's type (an ``int`` default also accepts nothing but ints;
+    a ``float`` default accepts ints too). ``choices`` limits to a set; ``min``/``max``
+    bound numbers. ``type`` overrides the inferred type, e.g. ``str | None`` defaults.
+
+    >>> Option(0.5, "mask threshold", min=0.0, max=1.0).check("threshold", 0.7)
+    0.7
+    """
+
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    type: type | tuple[type, ...] | None = None
+
+    def allowed(self) -> str:
+        """A short phrase describing the allowed values, for error messages and docs."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        kind = self._types()
+        names = " or ".join(t.__name__ for t in kind)
+        if self.min is not None and self.max is not None:
+            return f"{names} from {self.min} to {self.max}"
+        if self.min is not None:
+            return f"{names} >= {self.min}"
+        if self.max is not None:
+            return f"{names} <= {self.max}"
+        return names
+
+    def _types(self) -> tuple[type, ...]:
+        if self.type is not None:
+            return self.type if isinstance(self.type, tuple) else (self.type,)
+        if isinstance(self.default, bool):
+            return (bool,)
+        if isinstance(self.default, float):
+            return (float, int)
+        if isinstance(self.default, tuple | list):
+            return (list, tuple)
+        return (type(self.default),)
+
+    def check(self, key: str, value: Any) -> Any:
+        """Return ``value`` (floats for float options) or raise ``ValueError`` saying what is allowed."""
+        types = self._types()
+        ok_type = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok_type or (self.choices is not None and value not in self.choices):
+            raise ValueError(f"{key} = {value!r} is not allowed; expected {self.allowed()}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ValueError(f"{key} = {value!r} is out of range; expected {self.allowed()}")
+            if float in types and isinstance(value, int):
+                value = float(value)
+        return value
+
+
+def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``given`` over the declared defaults, validating each value.
+
+    Raises ``ConfigError`` naming ``owner``, the key and what is allowed.
+    """
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(
+            f"{owner}: unknown option {unknown[0]!r}",
+            f"options of {owner} are: {known} (see `edgefx plugins show {owner}`)",
+        )
+    values = {key: opt.default for key, opt in declared.items()}
+    for key, value in given.items():
+        try:
+            values[key] = declared[key].check(key, value)
+        except ValueError as exc:
+            raise ConfigError(f"{owner}: {exc}", f"set {key} to {declared[key].allowed()}") from None
+    return values

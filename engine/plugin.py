@@ -1,0 +1,117 @@
+"""Base classes for what plugins provide: analyzers (perception) and effects (rendering).
+
+The hot loop calls these objects directly, so the scheduler can time and control
+each one. pluggy hooks (see ``hookspecs.py``) only register the classes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from edgefx.events import Event
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.info import StreamInfo
+from edgefx.options import Option, resolve_options
+
+
+class Layer(enum.IntEnum):
+    """Where an effect draws. Effects run in this order, so ordering is data, not code."""
+
+    BACKGROUND = 0
+    BEHIND_PERSON = 1
+    PERSON = 2
+    FACE = 3
+    FOREGROUND = 4
+    OVERLAY = 5
+
+
+class Configurable:
+    """Something with a ``name`` and declared ``options``; ``settings`` holds validated values."""
+
+    name: ClassVar[str]
+    options: ClassVar[Mapping[str, Option]] = {}
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.settings: dict[str, Any] = resolve_options(self.name, self.options, settings or {})
+
+    def set_option(self, key: str, value: Any) -> None:
+        """Change one option while running (validated like at start)."""
+        self.settings = resolve_options(self.name, self.options, {**self.settings, key: value})
+
+    def start(self, stream: StreamInfo) -> None:
+        """Called once before the first frame with the stream's size and rate. Load models here."""
+
+    def close(self) -> None:
+        """Called once after the last frame. Release threads, files and models."""
+
+
+class Analyzer(Configurable):
+    """Perception: computes a typed result for a frame and stores it in the context.
+
+    Subclasses set ``name`` (also the context key), ``options``, and implement
+    ``analyze``. When the scheduler decides not to run it fresh on a frame it calls
+    ``carry`` instead, which must be cheap (reuse, track, predict or decay).
+    ``levels`` lists quality levels from best to cheapest; the scheduler picks one
+    with ``set_level``.
+    """
+
+    requires: ClassVar[tuple[str, ...]] = ()
+    levels: ClassVar[tuple[str, ...]] = ("full",)
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.level = self.levels[0]
+
+    def set_level(self, level: str) -> None:
+        """Switch quality level; ``level`` is one of ``levels``."""
+        if level not in self.levels:
+            raise ValueError(f"{self.name}: unknown level {level!r}; levels are {self.levels}")
+        self.level = level
+
+    def analyze(self, frame: Frame, ctx: FrameContext) -> Any:
+        """Compute a fresh result for ``frame``. ``frame.image`` must not be modified."""
+        raise NotImplementedError
+
+    def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Any:
+        """Return a result for ``frame`` without running the model; default: reuse ``last``."""
+        return last
+
+    def export(self, result: Any, frame: Frame, out_dir: Path) -> Any:
+        """Turn ``result`` into JSON for ``edgefx analyze``. Large data (masks) may be
+        written under ``out_dir / self.name`` and referenced. Default: ``result`` itself."""
+        return result
+
+
+class Effect(Configurable):
+    """Rendering: reads the context and draws on ``frame.image`` in place, every frame.
+
+    Subclasses set ``name``, ``layer``, ``requires`` (analyzer names whose results
+    they read; the engine enables those analyzers) and implement ``apply``.
+    """
+
+    layer: ClassVar[Layer] = Layer.FOREGROUND
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.enabled = True
+
+    def apply(self, frame: Frame, ctx: FrameContext) -> None:
+        """Draw on ``frame.image`` in place."""
+        raise NotImplementedError
+
+    @property
+    def active(self) -> bool:
+        """Whether ``apply`` runs this frame. Default: when enabled; an effect with an
+        off-animation (a retracting blade) stays active until the animation ends."""
+        return self.enabled
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Turn the effect on or off (triggers, hotkeys, control panel). Override to animate."""
+        self.enabled = enabled
+
+    def on_event(self, event: Event) -> None:
+        """Receive every bus event due at the current frame, before ``apply``."""
