@@ -60,6 +60,11 @@ class Analyzer(Configurable):
 
     requires: ClassVar[tuple[str, ...]] = ()
     levels: ClassVar[tuple[str, ...]] = ("full",)
+    audio_lookahead: ClassVar[float] = 0.0
+    """Audio analyzers (those with ``on_audio``): seconds of audio past a frame's time that
+    must have been delivered before that frame is analyzed, on file inputs. The loop holds
+    video frames back that long so an event lands on the frame where it happened.
+    Live inputs ignore it (events fire as soon as they are heard)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
