@@ -57,3 +57,42 @@ def summarize_ms(samples: list[float]) -> dict[str, float]:
 
     return {"median_ms": round(statistics.median(ordered), 3), "p90_ms": round(pct(90), 3),
             "p99_ms": round(pct(99), 3), "n": len(ordered)}
+
+
+def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | None = None,
+                   list_only: bool = False) -> int:
+    """Run the engine's benchmarks and every plugin's, print a report, write ``report.json``."""
+    import json
+
+    from edgefx.bench_core import core_benchmarks
+
+    benches: list[Benchmark] = list(core_benchmarks())
+    for impl in registry.pm.hook.edgefx_benchmarks.get_hookimpls():
+        try:
+            benches.extend(impl.function() or [])
+        except Exception as exc:
+            print(f"plugin {impl.plugin_name}: edgefx_benchmarks failed: {exc}")
+    if list_only:
+        for b in benches:
+            print(f"{b.name:<24} {b.description}")
+        return 0
+    chosen = [b for b in benches if not only or b.name in only]
+    if only and len(chosen) != len(set(only)):
+        missing = set(only) - {b.name for b in chosen}
+        print(f"unknown benchmark(s): {', '.join(sorted(missing))}; see `edgefx bench --list`")
+        return 2
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {}
+    for bench in chosen:
+        print(f"== {bench.name}: {bench.description}", flush=True)
+        try:
+            figures = bench.run(settings)
+        except Exception as exc:
+            figures = {"error": f"{type(exc).__name__}: {exc}"}
+        report[bench.name] = figures
+        for key, value in figures.items():
+            print(f"   {key}: {value}")
+    path = settings.out_dir / "report.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"report: {path}")
+    return 1 if any("error" in r for r in report.values()) else 0

@@ -49,7 +49,8 @@ class MjpegBroadcaster:
         seen = -1
         while not stop.is_set():
             with self._cond:
-                self._cond.wait_for(lambda: self._seq != seen or stop.is_set(), timeout=0.5)
+                if self._seq == seen:
+                    self._cond.wait(timeout=0.5)
                 if self._seq == seen or self._image is None:
                     continue
                 image, seen = self._image, self._seq
@@ -89,7 +90,7 @@ class PreviewSink(Sink):
         broadcaster, stop = self.broadcaster, self._stop
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path.startswith("/stream.mjpg"):
                     broadcaster.handle_stream(self, stop)
                 else:
@@ -104,7 +105,8 @@ class PreviewSink(Sink):
         try:
             self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         except OSError as exc:
-            raise SinkError(f"preview cannot listen on 127.0.0.1:{port}: {exc}", "pick another port: preview:8091") from None
+            raise SinkError(f"preview cannot listen on 127.0.0.1:{port}: {exc}",
+                            "pick another port: preview:8091") from None
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, name="preview", daemon=True).start()
         log.info("preview at http://127.0.0.1:%d/", self.server.server_address[1])

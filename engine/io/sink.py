@@ -132,7 +132,8 @@ class EncodingSink(Sink):
         try:
             self.container.mux(packets)
         except (av.error.FFmpegError, OSError) as exc:
-            raise SinkError(f"writing {self.label} failed: {exc}", "check free disk space and the output path") from None
+            raise SinkError(f"writing {self.label} failed: {exc}",
+                            "check free disk space and the output path") from None
 
     def close(self) -> None:
         try:

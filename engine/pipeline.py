@@ -1,0 +1,230 @@
+"""The loop: source -> analyzers -> effects (in layer order, in place) -> sink.
+
+One frame's trip: the source decoded and converted it once; analyzers fill the
+context (fresh or carried forward, as the scheduler decides); effects draw on the
+one array in layer order; the sink converts and encodes once. Audio frames go to
+audio analyzers and straight on to the sink, keeping their own timestamps.
+
+A plugin that raises is logged with its name and the frame; after ``max_failures``
+consecutive failures it is disabled for the rest of the run and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import av
+
+from edgefx.events import Event, EventBus
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.sink import Sink
+from edgefx.io.source import Source
+from edgefx.metrics import Metrics
+from edgefx.plugin import Analyzer, Configurable, Effect
+from edgefx.scheduler import RunEverything, Scheduler
+
+log = logging.getLogger(__name__)
+
+
+class Triggers(Protocol):
+    """Turns events into effect actions (see ``edgefx.triggers``)."""
+
+    def handle(self, event: Event, effects: Mapping[str, Effect]) -> None: ...
+
+    def tick(self, media_time: float, effects: Mapping[str, Effect]) -> None: ...
+
+
+class Guard:
+    """Counts consecutive failures per plugin and disables one that keeps failing."""
+
+    def __init__(self, max_failures: int) -> None:
+        self.max_failures = max_failures
+        self.failures: dict[str, int] = {}
+        self.disabled: dict[str, str] = {}
+
+    def ok(self, name: str) -> None:
+        self.failures[name] = 0
+
+    def failed(self, name: str, stage: str, frame: Frame, exc: BaseException) -> None:
+        count = self.failures.get(name, 0) + 1
+        self.failures[name] = count
+        log.error("plugin %s failed in %s on frame %d (t=%.3f s): %s: %s",
+                  name, stage, frame.index, frame.time, type(exc).__name__, exc)
+        if count >= self.max_failures:
+            self.disabled[name] = f"{count} consecutive failures, last: {type(exc).__name__}: {exc}"
+            log.error("plugin %s disabled for the rest of the run after %d consecutive failures", name, count)
+
+
+def dependency_order(analyzers: Mapping[str, Analyzer]) -> list[str]:
+    """Analyzer names ordered so each comes after the analyzers it ``requires``."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in order or name not in analyzers:
+            return
+        if name in path:
+            raise ValueError(f"analyzers require each other in a cycle: {' -> '.join((*path, name))}")
+        for dep in analyzers[name].requires:
+            visit(dep, (*path, name))
+        order.append(name)
+
+    for name in sorted(analyzers):
+        visit(name, ())
+    return order
+
+
+class Pipeline:
+    """One run of the loop. Build it with the opened source, ``start()`` the plugins, set
+    ``sink`` (it may be opened only after the plugins started), then call ``run``.
+
+    Attributes plugins may use from hooks: ``stream`` (``StreamInfo``), ``bus``,
+    ``analyzers`` and ``effects`` (name -> object), ``metrics``, ``guard``.
+    """
+
+    def __init__(self, source: Source, sink: Sink | None, analyzers: Mapping[str, Analyzer],
+                 effects: Mapping[str, Effect], bus: EventBus | None = None,
+                 scheduler: Scheduler | None = None, triggers: Triggers | None = None,
+                 max_failures: int = 5, on_event: Callable[[Event], None] | None = None) -> None:
+        self.source, self.sink = source, sink
+        self.stream = source.info
+        self.analyzers = {name: analyzers[name] for name in dependency_order(analyzers)}
+        self.effects = dict(sorted(effects.items(), key=lambda kv: (kv[1].layer, kv[0])))
+        self.bus = bus or EventBus()
+        self.scheduler: Scheduler = scheduler or RunEverything()
+        self.triggers = triggers
+        self.on_event = on_event
+        self.metrics = Metrics()
+        self.guard = Guard(max_failures)
+        self.audio_analyzers = [a for a in self.analyzers.values() if hasattr(a, "on_audio")]
+        self.last: dict[str, Any] = {}
+        self.age: dict[str, int] = {}
+        self.lookahead = 0.0
+        if self.stream.audio is not None and not self.stream.live:
+            self.lookahead = max((a.audio_lookahead for a in self.audio_analyzers), default=0.0)
+
+    # -- set-up ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Give every plugin object the bus and the stream info (loads models)."""
+        objects: list[Configurable] = [*self.analyzers.values(), *self.effects.values()]
+        for obj in objects:
+            obj.bus = self.bus
+            obj.start(self.stream)
+
+    def close(self) -> None:
+        for obj in [*self.analyzers.values(), *self.effects.values()]:
+            try:
+                obj.close()
+            except Exception as exc:
+                log.error("plugin %s failed to close: %s", obj.name, exc)
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None,
+            on_frame: Callable[[Frame, FrameContext], None] | None = None) -> None:
+        """Process the source until it ends or ``stop`` is set. Raises the source's error (if any)
+        after everything processed so far is handed to the sink."""
+        if self.sink is None:
+            raise RuntimeError("Pipeline.run needs a sink; set pipeline.sink after start()")
+        stop = stop or threading.Event()
+        pending: deque[Frame] = deque()
+        audio_until = 0.0
+        max_pending = int((self.lookahead + 1.0) * float(self.stream.fps)) + 1
+        for item in self.source:
+            if stop.is_set():
+                break
+            if isinstance(item, av.AudioFrame):
+                self._audio(item)
+                audio_until = float((item.pts or 0) * item.time_base) + item.samples / item.sample_rate
+                continue
+            pending.append(item)
+            while pending and (not self.lookahead or len(pending) > max_pending
+                               or audio_until >= pending[0].time + self.lookahead):
+                self._frame(pending.popleft(), on_frame)
+        while pending and not stop.is_set():
+            self._frame(pending.popleft(), on_frame)
+        self.metrics.dropped = self.source.dropped
+        if self.on_event is not None:  # events stamped after the last frame are still reported
+            for event in self.bus.due(float("inf")):
+                self.on_event(event)
+
+    def _audio(self, audio: av.AudioFrame) -> None:
+        for analyzer in self.audio_analyzers:
+            if analyzer.name not in self.guard.disabled:
+                try:
+                    analyzer.on_audio(audio)
+                except Exception as exc:
+                    log.error("plugin %s failed on audio at %.3f s: %s", analyzer.name, float(audio.time or 0), exc)
+        self.sink.write_audio(audio)
+
+    def _frame(self, frame: Frame, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
+        t_start = time.perf_counter()
+        stages: dict[str, float] = {}
+        ctx = FrameContext(frame, events=self.bus.due(frame.time))
+        self._deliver_events(ctx)
+        plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+        for name, analyzer in self.analyzers.items():
+            fresh = name in plan.fresh or name not in self.last
+            stages[name] = self._run_analyzer(name, analyzer, frame, ctx, fresh)
+        for name, effect in self.effects.items():
+            if effect.active and name not in self.guard.disabled:
+                t0 = time.perf_counter()
+                try:
+                    effect.apply(frame, ctx)
+                    self.guard.ok(name)
+                except Exception as exc:
+                    self.guard.failed(name, "apply", frame, exc)
+                stages[name] = ms = (time.perf_counter() - t0) * 1000.0
+                self.scheduler.observe(name, ms, True)
+        t0 = time.perf_counter()
+        self.sink.write(frame)
+        stages["sink"] = (time.perf_counter() - t0) * 1000.0
+        total = (time.perf_counter() - t_start) * 1000.0
+        self.scheduler.frame_done(total)
+        notes = {**plan.notes, **ctx.notes}
+        self.metrics.record(frame.index, frame.time, total, stages, notes)
+        if on_frame is not None:
+            on_frame(frame, ctx)
+
+    def _run_analyzer(self, name: str, analyzer: Analyzer, frame: Frame, ctx: FrameContext, fresh: bool) -> float:
+        if name in self.guard.disabled:
+            ctx.results[name] = None
+            return 0.0
+        t0 = time.perf_counter()
+        try:
+            if fresh:
+                result = analyzer.analyze(frame, ctx)
+                self.age[name] = 0
+            else:
+                result = analyzer.carry(frame, ctx, self.last.get(name))
+                self.age[name] = self.age.get(name, 0) + 1
+            self.guard.ok(name)
+        except Exception as exc:
+            self.guard.failed(name, "analyze" if fresh else "carry", frame, exc)
+            result, self.age[name] = None, self.age.get(name, 0) + 1
+        self.last[name] = ctx.results[name] = result
+        ctx.age[name] = self.age[name]
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.scheduler.observe(name, ms, fresh)
+        return ms
+
+    def _deliver_events(self, ctx: FrameContext) -> None:
+        for event in ctx.events:
+            if self.triggers is not None:
+                self.triggers.handle(event, self.effects)
+            for effect in self.effects.values():
+                try:
+                    effect.on_event(event)
+                except Exception as exc:
+                    self.guard.failed(effect.name, "on_event", ctx.frame, exc)
+            if self.on_event is not None:
+                self.on_event(event)
+        if self.triggers is not None:
+            self.triggers.tick(ctx.frame.time, self.effects)
+
+    def summary(self) -> dict[str, Any]:
+        """The run summary: metrics plus disabled plugins."""
+        return {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled)}

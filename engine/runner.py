@@ -1,0 +1,168 @@
+"""Building and running one job from validated settings: open the source, create and start the
+plugins, open the sink, run the loop, and always finish the output (also on SIGINT/SIGTERM
+and on a corrupt input)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgefx.config import Settings, validate_plugin_tables
+from edgefx.errors import ConfigError, SourceError
+from edgefx.events import Event
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.sink import Sink, SinkRequest
+from edgefx.io.source import Source, SourceRequest
+from edgefx.pipeline import Pipeline, Triggers
+from edgefx.plugin import Analyzer, Effect
+from edgefx.registry import Registry
+from edgefx.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a finished run reports: the summary, whether a signal stopped it, and the input error."""
+
+    summary: dict[str, Any]
+    interrupted: bool = False
+    source_error: Exception | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def needed_analyzers(registry: Registry, effects: list[Effect], extra: list[str]) -> list[str]:
+    """Every analyzer the effects require plus ``extra``, with their own requirements."""
+    names: list[str] = []
+
+    def add(name: str) -> None:
+        if name not in names:
+            for dep in registry.analyzer(name).requires:
+                add(dep)
+            names.append(name)
+
+    for name in [*extra, *(dep for e in effects for dep in e.requires)]:
+        add(name)
+    return names
+
+
+def create_plugins(settings: Settings, registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
+    """Instantiate the configured effects and the analyzers they need, options validated."""
+    validate_plugin_tables(settings, registry.effects, registry.analyzers)
+    effects = {name: registry.effect(name)(settings.effects.get(name, {})) for name in settings.run["effects"]}
+    names = needed_analyzers(registry, list(effects.values()), list(settings.run["analyzers"]))
+    analyzers = {name: registry.analyzer(name)(settings.analyzers.get(name, {})) for name in names}
+    return analyzers, effects
+
+
+def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers | None:
+    """The trigger table of the preset, checked against the enabled effects."""
+    if not settings.triggers:
+        return None
+    from edgefx.triggers import parse_triggers
+
+    table = parse_triggers(settings.triggers, settings.origins.get("triggers", "command line"))
+    for target in table.effect_names():
+        if target not in effects:
+            raise ConfigError(f"a trigger targets effect {target!r}, which is not enabled",
+                              f"add it to [run] effects (enabled: {', '.join(effects) or 'none'})")
+    return table
+
+
+def open_source(settings: Settings, registry: Registry) -> Source:
+    """Open the configured input."""
+    cfg = settings.input
+    request = SourceRequest(cfg["width"], cfg["height"], cfg["fps"], cfg["pixel_format"], cfg["audio"])
+    return registry.source_for(cfg["url"]).open(cfg["url"], request)
+
+
+def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
+    """Open the configured output for the source's stream."""
+    cfg = settings.output
+    request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"])
+    return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGINT/SIGTERM while inside the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def handler(signum: int, _frame: object) -> None:
+        log.warning("%s received: finishing the output", signal.Signals(signum).name)
+        stop.set()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | None = None,
+            on_frame: Callable[[Frame, FrameContext], None] | None = None,
+            on_event: Callable[[Event], None] | None = None, max_frames: int = 0,
+            on_open: Callable[[Pipeline], None] | None = None) -> RunResult:
+    """Run one job to the end. Plugins are created and started (models loaded) before the
+    output is opened, so a bad option or missing model writes nothing. Whatever happens
+    after that, the output is finished so it plays."""
+    analyzers, effects = create_plugins(settings, registry)
+    triggers = create_triggers(settings, effects)
+    source = open_source(settings, registry)
+    pipeline: Pipeline | None = None
+    sink: Sink | None = None
+    stop = threading.Event()
+    result = RunResult({})
+    try:
+        pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
+                            max_failures=settings.run["max_failures"], on_event=on_event)
+        pipeline.start()
+        sink = pipeline.sink = open_sink(settings, registry, source)
+        registry.call_safely("edgefx_startup", pipeline=pipeline)
+        if on_open is not None:
+            on_open(pipeline)
+        limit_hit = threading.Event()
+        counted = _limit(on_frame, max_frames, stop, limit_hit)
+        with stop_on_signals(stop):
+            try:
+                pipeline.run(stop, counted)
+            except SourceError as exc:  # the input broke: keep what was processed, report after closing
+                result.source_error = exc
+        result.interrupted = stop.is_set() and not limit_hit.is_set()
+    finally:
+        source.close()
+        if sink is not None:
+            sink.close()
+        if pipeline is not None:
+            pipeline.close()
+    result.summary = pipeline.summary()
+    result.summary["output"] = settings.output["url"]
+    registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
+    if settings.run["stats"]:
+        pipeline.metrics.write_json(settings.run["stats"], {"disabled_plugins": pipeline.guard.disabled,
+                                                            "input": settings.input["url"]})
+    return result
+
+
+def _limit(on_frame: Callable[[Frame, FrameContext], None] | None, max_frames: int,
+           stop: threading.Event, limit_hit: threading.Event) -> Callable[[Frame, FrameContext], None] | None:
+    """Wrap ``on_frame`` so the run stops after ``max_frames`` frames (0 = no limit)."""
+    if not max_frames:
+        return on_frame
+    count = 0
+
+    def wrapped(frame: Frame, ctx: FrameContext) -> None:
+        nonlocal count
+        count += 1
+        if on_frame is not None:
+            on_frame(frame, ctx)
+        if count >= max_frames:
+            limit_hit.set()
+            stop.set()
+    return wrapped
