@@ -38,8 +38,7 @@ def bare_loop(clip: Path, out: Path) -> float:
     """Decode -> BGR array -> encode with PyAV alone; returns seconds."""
     request = SinkRequest()
     t0 = time.perf_counter()
-    with av.open(str(clip)) as src, av.open(str(out), "w", options={
-            "movflags": "+frag_keyframe+empty_moov+default_base_moof"}) as dst:
+    with av.open(str(clip)) as src, av.open(str(out), "w") as dst:
         vin = src.streams.video[0]
         vin.thread_type = "AUTO"
         vs = dst.add_stream("libx264", rate=vin.average_rate)

@@ -145,8 +145,12 @@ class EncodingSink(Sink):
 
 
 class FileSink(EncodingSink):
-    """A video file; the container follows the extension (.mp4, .mkv, .mov). MP4/MOV are
-    written fragmented at each keyframe, so a crash loses at most the last couple of seconds."""
+    """A video file; the container follows the extension (.mp4, .mkv, .mov).
+
+    MP4/MOV get their index when the sink closes, which every stop path does (end of input,
+    SIGINT/SIGTERM, a broken input). For recording where power may be cut, use .mkv: it
+    plays up to the last written cluster even if the process never closes it. (Fragmented
+    MP4 would survive too, but loses the edit list that keeps AAC audio exactly in sync.)"""
 
     name = "file"
     schemes = ("file",)
@@ -161,5 +165,4 @@ class FileSink(EncodingSink):
                             "use .mp4, .mkv or .mov, or null / preview")
         if not path.parent.exists():
             raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
-        options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if fmt in ("mp4", "mov") else {}
-        return cls(str(path), fmt, info, request, options, str(path))
+        return cls(str(path), fmt, info, request, {}, str(path))

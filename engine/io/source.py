@@ -137,8 +137,25 @@ class PyAVSource(Source):
                 "the input is corrupt, truncated or the stream dropped; "
                 "the output keeps everything processed up to here",
             )
+        else:
+            self.error = self._truncation()
         finally:
             self._finish()
+
+    def _truncation(self) -> SourceError | None:
+        """A file that ends well before the duration its header declares was cut short."""
+        if self.live or self._stop.is_set():
+            return None
+        declared = None
+        if self.video.duration and self.video.time_base:
+            declared = float(self.video.duration * self.video.time_base)
+        elif self.container.duration:
+            declared = self.container.duration / av.time_base
+        if declared is None or self.last_time + 0.5 + 1 / float(self.info.fps) >= declared:
+            return None
+        return SourceError(f"input {self.label} ended at {self.last_time:.2f} s of the {declared:.2f} s "
+                           "its header declares: the file looks truncated",
+                           "the output holds every frame that could be read; re-copy or re-record the input")
 
     def _push_video(self, vf: av.VideoFrame) -> None:
         index, self._decoded = self._decoded, self._decoded + 1
