@@ -1,0 +1,57 @@
+"""Model manifest, cache, checksums and the interpreter factory, with the real models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgefx.errors import ModelError
+from edgefx.models import TFLiteModel, fetch_models, load_manifest, model_path, model_status
+
+EDGEFX = str(Path(sys.executable).with_name("edgefx"))
+
+
+def test_every_manifest_model_loads_and_runs(models_dir):
+    models, sources = load_manifest()
+    assert sources["mediapipe"].version == "0.10.21"
+    for name, spec in models.items():
+        model = TFLiteModel(name, threads=1)
+        assert model.input_shape == spec.input_shape
+        outputs = model.run(np.random.default_rng(0).random(spec.input_shape, dtype=np.float32))
+        assert outputs and all(np.isfinite(o).all() for o in outputs)
+
+
+def test_missing_model_names_the_fix(tmp_path):
+    with pytest.raises(ModelError) as err:
+        model_path("face_landmark", tmp_path)
+    assert "missing" in err.value.message and "edgefx models fetch" in err.value.hint
+
+
+def test_corrupt_model_is_detected_and_repaired(tmp_path, models_dir):
+    spec = load_manifest()[0]["selfie_segmentation"]
+    (tmp_path / spec.file).write_bytes(b"not a model")
+    assert model_status(spec, tmp_path) == "corrupt"
+    with pytest.raises(ModelError, match="fails its sha256 check"):
+        model_path("selfie_segmentation", tmp_path)
+    listed = subprocess.run([EDGEFX, "--models-dir", str(tmp_path), "models", "list"], capture_output=True,
+                            text=True, check=True).stdout
+    assert "selfie_segmentation " in listed and "corrupt" in listed and "missing" in listed
+    status = fetch_models(tmp_path, log=lambda *_: None)  # the real pip download of the pinned wheel
+    assert set(status.values()) == {"present"}
+    assert model_path("selfie_segmentation", tmp_path).read_bytes() != b"not a model"
+
+
+def test_run_with_missing_model_says_how_to_fix(tmp_path):
+    from edgefx.registry import load_registry
+
+    needs_model = [name for name in ("person", "faces") if name in load_registry().analyzers]
+    if not needs_model:
+        pytest.skip("no model-backed built-in analyzer installed")
+    done = subprocess.run([EDGEFX, "--models-dir", str(tmp_path), "analyze", "testsrc:?duration=1",
+                           "--analyzers", needs_model[0], "--out", str(tmp_path / "a")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "edgefx models fetch" in done.stderr
