@@ -24,6 +24,7 @@ from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
+from edgefx.isolation import Guard
 from edgefx.metrics import Metrics
 from edgefx.plugin import Analyzer, Configurable, Effect
 from edgefx.scheduler import RunEverything, Scheduler
@@ -37,27 +38,6 @@ class Triggers(Protocol):
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None: ...
 
     def tick(self, media_time: float, effects: Mapping[str, Effect]) -> None: ...
-
-
-class Guard:
-    """Counts consecutive failures per plugin and disables one that keeps failing."""
-
-    def __init__(self, max_failures: int) -> None:
-        self.max_failures = max_failures
-        self.failures: dict[str, int] = {}
-        self.disabled: dict[str, str] = {}
-
-    def ok(self, name: str) -> None:
-        self.failures[name] = 0
-
-    def failed(self, name: str, stage: str, frame: Frame, exc: BaseException) -> None:
-        count = self.failures.get(name, 0) + 1
-        self.failures[name] = count
-        log.error("plugin %s failed in %s on frame %d (t=%.3f s): %s: %s",
-                  name, stage, frame.index, frame.time, type(exc).__name__, exc)
-        if count >= self.max_failures:
-            self.disabled[name] = f"{count} consecutive failures, last: {type(exc).__name__}: {exc}"
-            log.error("plugin %s disabled for the rest of the run after %d consecutive failures", name, count)
 
 
 def dependency_order(analyzers: Mapping[str, Analyzer]) -> list[str]:
