@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from conftest import write_clip
 
@@ -33,7 +34,7 @@ def test_signal_finishes_a_playable_file(tmp_path, sig, suffix):
                             text=True)
     time.sleep(4)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=30)
+    _stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert "finishing the output" in stderr
     frames = count_frames(out)
@@ -43,7 +44,9 @@ def test_signal_finishes_a_playable_file(tmp_path, sig, suffix):
 
 
 def test_truncated_input_reports_and_keeps_what_was_processed(tmp_path, astronaut_bgr):
-    clip = write_clip(tmp_path / "full.mkv", [astronaut_bgr] * 90, fps=30)
+    # A panning photo, so the bytes spread over all frames (a still clip is one big keyframe).
+    panning = [np.roll(astronaut_bgr, 9 * i, axis=1) for i in range(90)]
+    clip = write_clip(tmp_path / "full.mkv", panning, fps=30)
     data = clip.read_bytes()
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(data[: len(data) // 2])
@@ -115,7 +118,7 @@ def test_udp_stream_input_is_live_and_decodes(tmp_path, astronaut_bgr):
                                  "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     send = subprocess.Popen([sys.executable, str(sender)])
-    stdout, stderr = receiver.communicate(timeout=60)
+    _stdout, stderr = receiver.communicate(timeout=60)
     send.kill()
     assert receiver.returncode == 0, stderr
     with av.open(str(out)) as c:
