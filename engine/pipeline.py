@@ -159,6 +159,7 @@ class Pipeline:
                     self.guard.failed(name, "apply", frame, exc)
                 stages[name] = ms = (time.perf_counter() - t0) * 1000.0
                 self.scheduler.observe(name, ms, True)
+                self.guard.overrun(name, ms, self._expected_ms(effect))
         t0 = time.perf_counter()
         self.sink.write(frame)
         stages["sink"] = (time.perf_counter() - t0) * 1000.0
@@ -189,7 +190,12 @@ class Pipeline:
         ctx.age[name] = self.age[name]
         ms = (time.perf_counter() - t0) * 1000.0
         self.scheduler.observe(name, ms, fresh)
+        self.guard.overrun(name, ms, self._expected_ms(analyzer))
         return ms
+
+    def _expected_ms(self, plugin: Configurable) -> float:
+        """A plugin's declared ``expected_ms``, else the frame budget (see ``edgefx.isolation``)."""
+        return getattr(plugin, "expected_ms", None) or self.stream.frame_budget_ms
 
     def _deliver_events(self, ctx: FrameContext) -> None:
         for event in ctx.events:
@@ -206,5 +212,6 @@ class Pipeline:
             self.triggers.tick(ctx.frame.time, self.effects)
 
     def summary(self) -> dict[str, Any]:
-        """The run summary: metrics plus disabled plugins."""
-        return {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled)}
+        """The run summary: metrics plus disabled plugins and plugins far over their expected time."""
+        return {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled),
+                "slow_plugins": self.guard.slow_report()}
