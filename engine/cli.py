@@ -71,6 +71,10 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     pshow = psub.add_parser("show", help="an effect's or analyzer's options")
     pshow.add_argument("name")
     pshow.set_defaults(func=cmd_plugins_show)
+    pnew = psub.add_parser("new", help="create an installable plugin package (analyzer, effect, tests)")
+    pnew.add_argument("name", help="plugin name: a lowercase identifier, e.g. sparkle")
+    pnew.add_argument("--dir", default=".", help="folder to create edgefx-NAME/ in (default: here)")
+    pnew.set_defaults(func=cmd_plugins_new)
 
     models = sub.add_parser("models", help="fetch and check models")
     msub = models.add_subparsers(dest="models_command", required=True)
@@ -145,6 +149,9 @@ def _print_summary(s: dict[str, Any]) -> None:
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():
         print(f"  disabled: {name}: {why}")
+    for name, slow in s.get("slow_plugins", {}).items():
+        print(f"  slow: {name}: {slow['overruns']} frames far over its expected {slow['expected_ms']} ms"
+              f" (worst {slow['worst_ms']} ms)")
     if s.get("contact_sheet"):
         print(f"contact sheet: {s['contact_sheet']}")
 
@@ -204,7 +211,20 @@ def cmd_plugins_show(args: argparse.Namespace, registry: Any) -> int:
         else:
             print(f"  levels: {', '.join(cls.levels)}   requires: {', '.join(cls.requires) or 'nothing'}")
         for key, opt in cls.options.items():
-            print(f"  {key} = {opt.default!r}  ({opt.allowed()})  {opt.help}")
+            types = opt.type if isinstance(opt.type, tuple) else (opt.type or type(opt.default),)
+            kind = " or ".join(t.__name__ for t in types)
+            print(f"  {key}: {kind} = {opt.default!r}  allowed: {opt.allowed()}  - {opt.help}")
+    return 0
+
+
+def cmd_plugins_new(args: argparse.Namespace, registry: Any) -> int:
+    from edgefx.scaffold import new_plugin, template_values
+
+    root = new_plugin(args.name, args.dir)
+    values = template_values(args.name)
+    print(f"created {root}: analyzer {values['analyzer']}, effect {values['effect']}, tests")
+    print(f"next: pip install -e '{root}[test]' && (cd {root} && pytest) && "
+          f"edgefx run -i demo:?seconds=3 -o out/{args.name}.mp4 --effects {values['effect']}")
     return 0
 
 
