@@ -1,0 +1,59 @@
+"""The One Euro filter (Casiez et al., CHI 2012): low jitter when still, little lag when moving.
+
+The cutoff frequency of a first-order low-pass filter rises with the (filtered) speed of the
+signal: ``cutoff = min_cutoff + beta * |speed|``. Works element-wise on arrays of any shape, so a
+whole set of landmarks is filtered in one vectorised call.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def smoothing_factor(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+    """The exponential smoothing factor of a low-pass filter with ``cutoff`` Hz sampled every ``dt`` s."""
+    tau = 1.0 / (2.0 * math.pi * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """One Euro filter over arrays (e.g. ``(468, 3)`` float landmarks).
+
+    ``min_cutoff`` (Hz) sets the smoothing of a still signal; ``beta`` how fast the cutoff rises
+    with speed; ``d_cutoff`` (Hz) smooths the speed estimate. ``scale`` passed to ``__call__``
+    divides values before the speed is measured (e.g. the face size), so the same parameters work
+    for near and far objects. ``speed`` is the magnitude per point over the last axis when
+    ``vector_speed`` is true (all coordinates of a point share one cutoff).
+    """
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0,
+                 vector_speed: bool = True) -> None:
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.vector_speed = vector_speed
+        self.value: np.ndarray | None = None
+        self.speed: np.ndarray | None = None
+        self.time: float | None = None
+
+    def reset(self) -> None:
+        """Forget the past: the next value passes through unfiltered."""
+        self.value = self.speed = self.time = None
+
+    def __call__(self, x: np.ndarray, t: float, scale: float = 1.0) -> np.ndarray:
+        """Filter sample ``x`` taken at time ``t`` (seconds); returns the filtered array (float64)."""
+        x = np.asarray(x, dtype=np.float64) / scale
+        if self.value is None or self.time is None or t <= self.time:
+            if self.value is None or self.time is None:
+                self.value, self.speed, self.time = x, np.zeros_like(x), t
+            return self.value * scale
+        dt = t - self.time
+        raw_speed = (x - self.value) / dt
+        self.speed = self.speed + smoothing_factor(self.d_cutoff, dt) * (raw_speed - self.speed)
+        magnitude = np.abs(self.speed)
+        if self.vector_speed and x.ndim > 1:
+            magnitude = np.linalg.norm(self.speed, axis=-1, keepdims=True)
+        alpha = smoothing_factor(self.min_cutoff + self.beta * magnitude, dt)
+        self.value = self.value + alpha * (x - self.value)
+        self.time = t
+        return self.value * scale

@@ -1,0 +1,1 @@
+"""AR face masks and accessories drawn over the ``faces`` landmarks."""

@@ -1,0 +1,74 @@
+"""``edgefx bench`` figures of ``faces``: per-frame time while tracking one face at the bench size."""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edgefx.bench import Benchmark, BenchSettings, summarize_ms
+from edgefx.frame import Frame, FrameContext
+
+FACE_CENTRE = (225.0, 125.0)
+"""Roughly the astronaut's face centre in scikit-image's 512x512 photo."""
+
+
+def moving_face_frames(width: int, height: int, count: int) -> list[np.ndarray]:
+    """``count`` BGR frames of the scikit-image astronaut photo, its face (about a third of the frame
+    height) sliding and turning slowly on a grey canvas."""
+    from skimage import data
+
+    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    scale = 2.2 * height / 720
+    frames = []
+    for i in range(count):
+        phase = 2 * math.pi * i / max(1, count)
+        m = cv2.getRotationMatrix2D(FACE_CENTRE, 8 * math.sin(phase), scale)
+        x = width / 2 + 0.2 * width * math.sin(phase) - FACE_CENTRE[0]
+        y = height / 2 + 0.05 * height * math.cos(phase) - FACE_CENTRE[1]
+        m[:, 2] += (x, y)
+        frames.append(cv2.warpAffine(photo, m, (width, height), borderValue=(90, 90, 90)))
+    return frames
+
+
+def bench_faces(settings: BenchSettings) -> dict[str, Any]:
+    """Median ``analyze`` time per frame over a moving-face sequence (detector runs included)."""
+    from edgefx.plugins.faces.analyzer import FacesAnalyzer
+
+    count = 60 if settings.quick else 200
+    frames = moving_face_frames(settings.width, settings.height, count)
+    analyzer = FacesAnalyzer({"threads": settings.threads, "max_faces": 1})
+    analyzer.start()
+    tracker = analyzer.tracker
+    assert tracker is not None
+    all_ms, tracking_ms = [], []
+    for i, image in enumerate(frames * 2):
+        frame = Frame(image, i, Fraction(1, 30), i)
+        runs = tracker.detector_runs
+        t0 = time.perf_counter()
+        faces = analyzer.analyze(frame, FrameContext(frame))
+        ms = (time.perf_counter() - t0) * 1000.0
+        if i < len(frames):
+            continue  # first pass warms up caches and the tracker
+        all_ms.append(ms)
+        if tracker.detector_runs == runs and faces:
+            tracking_ms.append(ms)
+    t_det = []
+    for image in frames[:20]:
+        t0 = time.perf_counter()
+        tracker.detector.detect(image)
+        t_det.append((time.perf_counter() - t0) * 1000.0)
+    return {
+        "size": f"{settings.width}x{settings.height}", "threads": settings.threads, "frames": len(all_ms),
+        "tracking": summarize_ms(tracking_ms), "all_frames": summarize_ms(all_ms),
+        "detector_only": summarize_ms(t_det), "detector_share": round(tracker.detector_runs / (2 * count), 3),
+        "target": "tracking median <= 3 ms at 1280x720, one thread, one face",
+    }
+
+
+def faces_benchmarks() -> list[Benchmark]:
+    return [Benchmark("faces", bench_faces, "faces analyzer per frame at 1280x720 tracking one moving face")]

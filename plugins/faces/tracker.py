@@ -1,0 +1,165 @@
+"""Multi-face tracking as MediaPipe does it: the detector finds faces, then each face's next
+region comes from its own landmarks; the detector runs again only when no face is tracked or
+every ``detect_interval`` frames (to pick up new faces). Ids stay with their track.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgefx.plugins.faces.detector import FaceDetector, box_iou
+from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
+from edgefx.vision.one_euro import OneEuroFilter
+from edgefx.vision.rotated_rect import RotatedSquare
+
+NEW_FACE_IOU = 0.3
+"""A detection overlapping a tracked face by more than this IoU is that face, not a new one."""
+DUPLICATE_IOU = 0.5
+"""Two tracks overlapping by more than this IoU have converged on one face; the younger is dropped."""
+
+
+@dataclass(slots=True)
+class Face:
+    """One tracked face on one frame, in frame pixels.
+
+    ``bbox`` (4,) float32 x0, y0, x1, y1 of the landmarks; ``landmarks`` (468, 3) float32 x, y, z
+    (z: depth relative to the face centre, same scale as x); ``score`` the landmark model's face presence.
+    """
+
+    id: int
+    bbox: np.ndarray
+    score: float
+    landmarks: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class FilterParams:
+    """One Euro parameters in face-size units (landmarks are divided by the face size first)."""
+
+    enabled: bool = True
+    min_cutoff: float = 0.05
+    beta: float = 80.0
+    d_cutoff: float = 1.0
+
+
+def landmark_box(points: np.ndarray) -> np.ndarray:
+    """Axis-aligned box (4,) float32 of ``(N, 2+)`` points."""
+    return np.concatenate([points[:, :2].min(axis=0), points[:, :2].max(axis=0)]).astype(np.float32)
+
+
+@dataclass(slots=True, eq=False)
+class Track:
+    """One followed face: its id, the region for the next frame and its smoothing state."""
+
+    id: int
+    roi: RotatedSquare
+    filter: OneEuroFilter
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
+    score: float = 0.0
+    time: float = 0.0
+
+    def update(self, result: LandmarkResult, t: float, smooth: bool) -> None:
+        """Take a fresh model result at time ``t``: next region from the raw points, output smoothed."""
+        self.roi = roi_from_landmarks(result.points)
+        self.score, self.time = result.presence, t
+        if smooth:
+            scale = max(1.0, float(np.ptp(result.points[:, :2], axis=0).mean()))
+            self.landmarks = self.filter(result.points, t, scale).astype(np.float32)
+        else:
+            self.landmarks = result.points
+
+    def face(self, landmarks: np.ndarray | None = None) -> Face:
+        """This track as a ``Face`` (optionally with other landmarks, e.g. predicted ones)."""
+        points = self.landmarks if landmarks is None else landmarks
+        return Face(self.id, landmark_box(points), self.score, points)
+
+    def predict(self, t: float) -> np.ndarray:
+        """Landmarks extrapolated to time ``t`` at the filter's estimated velocity (no model run)."""
+        if self.filter.speed is None or t <= self.time:
+            return self.landmarks
+        scale = max(1.0, float(np.ptp(self.landmarks[:, :2], axis=0).mean()))
+        return (self.landmarks + self.filter.speed * scale * (t - self.time)).astype(np.float32)
+
+
+class FaceTracker:
+    """Detect, then follow up to ``max_faces`` faces with stable ids.
+
+    ``detect_interval``: frames between detector runs while at least one face is tracked;
+    ``search_interval``: frames between detector runs while no face is tracked.
+    ``detector_runs`` and ``landmark_runs`` count model calls (for tests and benchmarks).
+    """
+
+    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, max_faces: int = 2,
+                 detect_interval: int = 10, search_interval: int = 1, min_presence: float = 0.5,
+                 filter_params: FilterParams | None = None) -> None:
+        self.detector, self.landmarker = detector, landmarker
+        self.max_faces, self.min_presence = max_faces, min_presence
+        self.detect_interval, self.search_interval = detect_interval, search_interval
+        self.filter_params = filter_params or FilterParams()
+        self.tracks: list[Track] = []
+        self.next_id = 1
+        self.since_detection = 1 << 30
+        self.detector_runs = self.landmark_runs = 0
+
+    def reset(self) -> None:
+        """Drop every track (ids keep counting up)."""
+        self.tracks.clear()
+        self.since_detection = 1 << 30
+
+    def update(self, image: np.ndarray, t: float) -> list[Face]:
+        """Track faces on ``image`` (HxWx3 uint8 BGR) taken at time ``t`` seconds; returns them by id."""
+        h, w = image.shape[:2]
+        self.since_detection += 1
+        interval = self.detect_interval if self.tracks else self.search_interval
+        new: list[Track] = []
+        if self.since_detection >= interval:
+            new = self._detect(image)
+        new_ids = {track.id for track in new}
+        kept = []
+        for track in self.tracks + new:
+            result = self._landmarks(image, track.roi)
+            if track.id in new_ids and result is not None:
+                # a detector region is only roughly aligned: refine once from the landmarks
+                result = self._landmarks(image, roi_from_landmarks(result.points))
+            if result is None or not (0 <= track.roi.cx < w and 0 <= track.roi.cy < h):
+                continue
+            track.update(result, t, self.filter_params.enabled)
+            kept.append(track)
+        self.tracks = self._without_duplicates(kept)
+        return [track.face() for track in self.tracks]
+
+    def carry(self, t: float) -> list[Face]:
+        """Faces at time ``t`` without running any model: each track extrapolated at its velocity."""
+        return [track.face(track.predict(t)) for track in self.tracks]
+
+    def _landmarks(self, image: np.ndarray, roi: RotatedSquare) -> LandmarkResult | None:
+        self.landmark_runs += 1
+        result = self.landmarker.run(image, roi)
+        return result if result.presence >= self.min_presence else None
+
+    def _detect(self, image: np.ndarray) -> list[Track]:
+        self.since_detection = 0
+        self.detector_runs += 1
+        boxes = [track.face().bbox for track in self.tracks]
+        new = []
+        for det in self.detector.detect(image):
+            if len(self.tracks) + len(new) >= self.max_faces:
+                break
+            if boxes and box_iou(det.box, np.array(boxes)).max() > NEW_FACE_IOU:
+                continue
+            p = self.filter_params
+            new.append(Track(self.next_id, roi_from_detection(det), OneEuroFilter(p.min_cutoff, p.beta, p.d_cutoff)))
+            boxes.append(det.box)
+            self.next_id += 1
+        return new
+
+    @staticmethod
+    def _without_duplicates(tracks: list[Track]) -> list[Track]:
+        kept: list[Track] = []
+        for track in sorted(tracks, key=lambda tr: tr.id):
+            box = track.face().bbox
+            if all(box_iou(box, other.face().bbox[None])[0] <= DUPLICATE_IOU for other in kept):
+                kept.append(track)
+        return kept
