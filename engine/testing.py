@@ -44,7 +44,7 @@ PluginLike = type[Configurable] | Configurable
 def photo(name: str = "astronaut", size: tuple[int, int] | None = None) -> np.ndarray:
     """A real photo from scikit-image as ``(H, W, 3)`` uint8 BGR, C-contiguous.
 
-    ``size=(width, height)`` scales it to cover that size and crops the centre.
+    ``size=(width, height)`` scales it to cover that size and crops the sides or the bottom.
     """
     if name not in PHOTOS:
         raise ValueError(f"unknown sample photo {name!r}; choose one of {', '.join(PHOTOS)}")
@@ -57,13 +57,14 @@ def photo(name: str = "astronaut", size: tuple[int, int] | None = None) -> np.nd
 
 
 def _cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale ``image`` to cover ``size=(width, height)`` and crop the centre; BGR uint8 in and out."""
+    """Scale ``image`` to cover ``size=(width, height)`` and crop it, keeping the top (where faces are)
+    and the horizontal centre; BGR uint8 in and out."""
     width, height = size
     h, w = image.shape[:2]
     scale = max(width / w, height / h)
     scaled = cv2.resize(image, (math.ceil(w * scale), math.ceil(h * scale)), interpolation=cv2.INTER_AREA)
-    y0, x0 = (scaled.shape[0] - height) // 2, (scaled.shape[1] - width) // 2
-    return np.ascontiguousarray(scaled[y0:y0 + height, x0:x0 + width])
+    x0 = (scaled.shape[1] - width) // 2
+    return np.ascontiguousarray(scaled[:height, x0:x0 + width])
 
 
 def sample_frames(count: int = 30, size: tuple[int, int] = (640, 360), name: str = "astronaut",
