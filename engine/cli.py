@@ -44,6 +44,8 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     run.add_argument("--stats", help="write per-frame latency and per-plugin timings as JSON here")
     run.add_argument("--contact-sheet", help="write a PNG of sample frames here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--budget-ms", type=float, help="frame time budget in ms: the scheduler degrades to fit it")
+    run.add_argument("--fps-target", type=float, help="target frame rate (budget = 1000/fps)")
     _add_job_args(run)
     run.set_defaults(func=cmd_run)
 
@@ -111,7 +113,9 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from edgefx.runner import execute
 
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
-                                          "run.effects": args.effects, "run.stats": args.stats})
+                                          "run.effects": args.effects, "run.stats": args.stats,
+                                          "scheduler.budget_ms": args.budget_ms,
+                                          "scheduler.fps_target": args.fps_target})
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 

@@ -7,6 +7,7 @@ Layout of a preset::
     [input]   url, width, height, fps, pixel_format, audio
     [output]  url, codec, preset, crf, bitrate, gop_seconds
     [run]     effects = [...], analyzers = [...], max_failures, stats
+    [scheduler] budget_ms, fps_target, priority, cap, ... (see docs/scheduler.md)
     [effects.NAME]    options of effect NAME (`edgefx plugins show NAME`)
     [analyzers.NAME]  options of analyzer NAME
     [[triggers]]      keyword/event -> effect action (see docs/speech.md)
@@ -25,6 +26,7 @@ from typing import Any
 
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
+from edgefx.scheduler import SCHEDULER_OPTIONS
 
 SECTIONS: dict[str, dict[str, Option]] = {
     "input": {
@@ -50,6 +52,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "max_failures": Option(5, "consecutive failures after which a plugin is disabled", min=1, max=1000),
         "stats": Option("", "write per-frame stats JSON here (empty = off)"),
     },
+    "scheduler": SCHEDULER_OPTIONS,
 }
 PLUGIN_TABLES = ("effects", "analyzers")
 

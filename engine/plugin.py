@@ -95,14 +95,24 @@ class Effect(Configurable):
 
     Subclasses set ``name``, ``layer``, ``requires`` (analyzer names whose results
     they read; the engine enables those analyzers) and implement ``apply``.
+    ``levels`` lists quality levels from best to cheapest (fewer particles, smaller
+    glow); the scheduler picks one with ``set_level`` when the frame budget is tight.
     """
 
     layer: ClassVar[Layer] = Layer.FOREGROUND
     requires: ClassVar[tuple[str, ...]] = ()
+    levels: ClassVar[tuple[str, ...]] = ("full",)
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.enabled = True
+        self.level = self.levels[0]
+
+    def set_level(self, level: str) -> None:
+        """Switch quality level; ``level`` is one of ``levels``."""
+        if level not in self.levels:
+            raise ValueError(f"{self.name}: unknown level {level!r}; levels are {self.levels}")
+        self.level = level
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
         """Draw on ``frame.image`` in place."""

@@ -21,7 +21,7 @@ from edgefx.io.source import Source, SourceRequest
 from edgefx.pipeline import Pipeline, Triggers
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
-from edgefx.scheduler import Scheduler
+from edgefx.scheduler import Scheduler, create_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,8 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     after that, the output is finished so it plays."""
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
+    if scheduler is None:
+        scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
     source = open_source(settings, registry)
     pipeline: Pipeline | None = None
     sink: Sink | None = None
@@ -145,8 +147,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     result.summary["output"] = settings.output["url"]
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
-        pipeline.metrics.write_json(settings.run["stats"], {"disabled_plugins": pipeline.guard.disabled,
-                                                            "input": settings.input["url"]})
+        pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})
     return result
 
 

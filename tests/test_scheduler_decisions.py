@@ -1,0 +1,241 @@
+"""BudgetScheduler decisions replayed on cost traces: deterministic, no clocks.
+
+Each simulated frame asks the scheduler for a plan, then reports the cost the trace
+gives for what it chose (fresh at a level, carried, effect at a level) plus the
+engine's own time, exactly as the loop does. The traces are per-plugin per-level
+costs with seeded noise, or the costs recorded on this machine by `edgefx bench`
+(tests/data/scheduler_trace.json).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgefx.costs import CARRY, CostModel
+from edgefx.errors import ConfigError
+from edgefx.frame import Frame, FrameContext
+from edgefx.plugin import Analyzer, Effect, Layer
+from edgefx.scheduler import BudgetScheduler, RunEverything, create_scheduler
+
+TRACE = Path(__file__).parent / "data" / "scheduler_trace.json"
+
+
+def make_analyzer(name: str, levels: tuple[str, ...]) -> Analyzer:
+    cls = type(name, (Analyzer,), {"name": name, "levels": levels})
+    return cls()
+
+
+def make_effect(name: str, levels: tuple[str, ...]) -> Effect:
+    cls = type(name, (Effect,), {"name": name, "levels": levels, "layer": Layer.FOREGROUND})
+    return cls()
+
+
+def moving_frames(photo: np.ndarray, n: int, step: int = 3) -> list[np.ndarray]:
+    """The real photo panned ``step`` pixels per frame (content changes every frame)."""
+    return [np.ascontiguousarray(np.roll(photo, i * step, axis=1)) for i in range(n)]
+
+
+class Simulation:
+    """Drives a scheduler frame by frame with costs from ``cost(name, level, frame)``."""
+
+    def __init__(self, scheduler: BudgetScheduler, analyzers: list[Analyzer], effects: list[Effect],
+                 cost: Callable[[str, str, int], float], base_ms: float = 2.0) -> None:
+        self.s, self.cost, self.base = scheduler, cost, base_ms
+        self.analyzers = {a.name: a for a in analyzers}
+        self.effects = {e.name: e for e in effects}
+        self.totals: list[float] = []
+        self.plans: list[dict] = []
+
+    def step(self, image: np.ndarray, index: int) -> float:
+        ctx = FrameContext(Frame(image, index, Fraction(1, 30), index))
+        plan = self.s.plan(ctx, self.analyzers, self.effects)
+        total = self.base
+        for name, a in self.analyzers.items():
+            fresh = name in plan.fresh
+            ms = self.cost(name, a.level if fresh else CARRY, index)
+            self.s.observe(name, ms, fresh)
+            total += ms
+        for name, e in self.effects.items():
+            ms = self.cost(name, e.level, index)
+            self.s.observe(name, ms, True)
+            total += ms
+        self.s.frame_done(total)
+        self.totals.append(total)
+        self.plans.append({"fresh": set(plan.fresh), **plan.notes})
+        return total
+
+
+def table_cost(table: dict[str, dict[str, float]], seed: int = 0, jitter: float = 0.1,
+               load: Callable[[int], float] = lambda i: 1.0) -> Callable[[str, str, int], float]:
+    """Costs from a (name -> level -> ms) table, with seeded multiplicative noise and a load factor."""
+    rng = np.random.default_rng(seed)
+    noise = rng.lognormal(0.0, jitter, size=(100_000,))
+
+    def cost(name: str, level: str, index: int) -> float:
+        ms = table[name][level]
+        return ms * load(index) * float(noise[(hash((name, level)) % 997 + index * 13) % len(noise)])
+    return cost
+
+
+COSTS = {
+    "face": {"full": 12.0, "lite": 6.0, "tiny": 3.0, CARRY: 0.2},
+    "person": {"full": 10.0, "half": 5.0, CARRY: 0.3},
+    "glow": {"full": 6.0, "small": 2.5},
+    "particles": {"full": 4.0, "few": 1.5},
+}
+FULL_COST = 2.0 + 12 + 10 + 6 + 4  # engine base + everything at its best level
+
+
+def build(budget: float, **kw) -> tuple[BudgetScheduler, list[Analyzer], list[Effect]]:
+    analyzers = [make_analyzer("face", ("full", "lite", "tiny")), make_analyzer("person", ("full", "half"))]
+    effects = [make_effect("glow", ("full", "small")), make_effect("particles", ("full", "few"))]
+    return BudgetScheduler(budget, **kw), analyzers, effects
+
+
+def p99(values: list[float]) -> float:
+    return float(np.percentile(values, 99))
+
+
+def test_half_budget_holds_p99_and_says_what_was_degraded(astronaut_bgr):
+    budget = FULL_COST / 2
+    scheduler, analyzers, effects = build(budget, similarity_gate=0.0)
+    sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS))
+    for i, image in enumerate(moving_frames(astronaut_bgr, 300)):
+        sim.step(image, i)
+    settled = sim.totals[30:]
+    assert p99(settled) <= 1.1 * budget, (p99(settled), budget)
+    degraded = [p for p in sim.plans[30:] if p.get("degraded") or p.get("reused")]
+    assert len(degraded) == len(settled)  # at half budget, every frame gives something up
+    summary = scheduler.summary()
+    assert summary["plugins"]["face"].get("reused", 0) + summary["plugins"]["face"].get("lite", 0) > 0
+    # nothing is reused for longer than max_stale_frames
+    streak, worst = 0, 0
+    for plan in sim.plans:
+        streak = 0 if "face" in plan["fresh"] else streak + 1
+        worst = max(worst, streak)
+    assert worst <= 4
+
+
+def test_full_quality_returns_within_a_second_when_budget_is_raised(astronaut_bgr):
+    scheduler, analyzers, effects = build(FULL_COST / 2, similarity_gate=0.0)
+    sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS))
+    frames = moving_frames(astronaut_bgr, 240)
+    for i in range(120):
+        sim.step(frames[i], i)
+    assert sim.plans[-1].get("degraded") or sim.plans[-1].get("reused")
+    scheduler.set_budget(FULL_COST * 2)
+    for i in range(120, 240):
+        sim.step(frames[i], i)
+    full = [i for i, p in enumerate(sim.plans[120:]) if not p.get("degraded") and not p.get("reused")
+            and p["fresh"] == {"face", "person"}]
+    assert full and full[0] < 30  # 30 frames = 1 s at 30 fps
+    assert all(i in full for i in range(full[0], 120))  # and it stays there
+
+
+def test_cpu_hog_mid_run_keeps_p99_and_quality_comes_back(astronaut_bgr):
+    """From frame 150 to 300 everything costs 1.8x (another process takes the CPU)."""
+    budget = FULL_COST * 0.6
+    hog = lambda i: 1.8 if 150 <= i < 300 else 1.0  # noqa: E731
+    scheduler, analyzers, effects = build(budget, similarity_gate=0.0)
+    sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS, load=hog), base_ms=2.0)
+    for i, image in enumerate(moving_frames(astronaut_bgr, 450)):
+        sim.step(image, i)
+    during = sim.totals[160:300]
+    assert p99(during) <= 1.1 * budget, p99(during)
+    levels_during = sum(len(p.get("degraded", {})) + len(p.get("reused", [])) for p in sim.plans[160:300])
+    levels_after = sum(len(p.get("degraded", {})) + len(p.get("reused", [])) for p in sim.plans[400:450])
+    assert levels_after / 50 < levels_during / 140  # quality returns once the hog is gone
+    assert p99(sim.totals[310:]) <= 1.1 * budget
+
+
+def test_priority_decides_who_degrades_first(astronaut_bgr):
+    frames = moving_frames(astronaut_bgr, 120)
+    kept = {}
+    for favourite in ("face", "person"):
+        scheduler, analyzers, effects = build(FULL_COST * 0.7, similarity_gate=0.0, priority={favourite: 5.0})
+        sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS))
+        for i, image in enumerate(frames):
+            sim.step(image, i)
+        counts = scheduler.summary()["plugins"]
+        kept[favourite] = (counts["face"].get("full", 0), counts["person"].get("full", 0))
+    assert kept["face"][0] > kept["person"][0]  # face keeps its best level more when it is the favourite
+    assert kept["person"][1] > kept["face"][1]
+
+
+def test_similarity_gate_skips_unchanged_frames(astronaut_bgr):
+    still = [astronaut_bgr.copy() for _ in range(40)]
+    scheduler, analyzers, effects = build(FULL_COST * 10, similarity_gate=1.0, gate_max_frames=15)
+    sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS))
+    for i, image in enumerate(still):
+        sim.step(image, i)
+    fresh_face = [i for i, p in enumerate(sim.plans) if "face" in p["fresh"]]
+    assert fresh_face == [0, 16, 32]  # plenty of budget, but the picture did not change
+    assert all(set(p.get("unchanged", [])) == {"face", "person"} for i, p in enumerate(sim.plans)
+               if i not in fresh_face)
+    moving = moving_frames(astronaut_bgr, 10, step=8)
+    for i, image in enumerate(moving):
+        sim.step(image, 40 + i)
+    assert all("face" in p["fresh"] for p in sim.plans[41:])  # the content moves: every frame fresh
+
+
+def test_cap_limits_the_best_level():
+    scheduler, analyzers, effects = build(1000.0, cap={"face": "lite"})
+    ctx = FrameContext(Frame(np.zeros((72, 128, 3), np.uint8), 0, Fraction(1, 30), 0))
+    scheduler.plan(ctx, {a.name: a for a in analyzers}, {e.name: e for e in effects})
+    assert analyzers[0].level == "lite"
+    bad, analyzers, effects = build(1000.0, cap={"face": "huge"})
+    with pytest.raises(ConfigError, match="no level 'huge'"):
+        bad.plan(ctx, {a.name: a for a in analyzers}, {e.name: e for e in effects})
+
+
+def test_create_scheduler_from_config_tables():
+    assert isinstance(create_scheduler({"budget_ms": 0.0, "fps_target": 0.0}), RunEverything)
+    s = create_scheduler({"budget_ms": 50.0, "fps_target": 25.0})
+    assert isinstance(s, BudgetScheduler) and s.budget_ms == 40.0
+    with pytest.raises(ConfigError, match="no plugin called 'fase'"):
+        create_scheduler({"budget_ms": 20.0, "priority": {"fase": 2}}, known={"face"})
+    with pytest.raises(ConfigError, match="not a positive number"):
+        create_scheduler({"budget_ms": 20.0, "priority": {"face": -1}}, known={"face"})
+
+
+def test_cost_model_stale_estimates_decay_but_not_below_half():
+    model = CostModel(window=10, stale_frames=5)
+    for _ in range(10):
+        model.observe("face", "full", 20.0)
+        model.next_frame()
+    assert model.estimate("face", "full", ("full", "lite")) == 20.0
+    assert model.estimate("face", "lite", ("full", "lite")) == 20.0  # unmeasured: borrows the better level
+    for _ in range(200):
+        model.next_frame()
+    assert model.estimate("face", "full", ("full", "lite")) == 10.0
+    model.observe("face", "full", 8.0)  # a sample after a long gap starts a new window
+    assert model.estimate("face", "full", ("full", "lite")) == 8.0
+
+
+@pytest.mark.skipif(not TRACE.exists(), reason="no recorded trace")
+def test_recorded_trace_from_this_machine_half_budget(astronaut_bgr):
+    """Replay costs recorded by `edgefx bench --only plugin_levels` on this machine."""
+    trace = json.loads(TRACE.read_text())
+    series: dict[str, dict[str, list[float]]] = trace["series"]
+    analyzers = [make_analyzer(n, tuple(trace["levels"][n])) for n in trace["analyzers"]]
+    effects = [make_effect(n, tuple(trace["levels"][n])) for n in trace["effects"]]
+    base = trace["engine_ms"]
+    full = base + sum(float(np.median(series[n][trace["levels"][n][0]])) for n in [*trace["analyzers"],
+                                                                                 *trace["effects"]])
+    budget = full / 2
+
+    def cost(name: str, level: str, index: int) -> float:
+        values = series[name].get(level) or [0.05]
+        return values[index % len(values)]
+
+    scheduler = BudgetScheduler(budget, similarity_gate=0.0)
+    sim = Simulation(scheduler, analyzers, effects, cost, base_ms=base)
+    for i, image in enumerate(moving_frames(astronaut_bgr, 300)):
+        sim.step(image, i)
+    assert p99(sim.totals[30:]) <= 1.1 * budget, (p99(sim.totals[30:]), budget)
