@@ -242,13 +242,15 @@ def _add_required(analyzers: dict[str, Analyzer], effects: list[Effect],
 
 
 def measure_cost(plugin: PluginLike, size: tuple[int, int] = (1280, 720), frames: int = 60, warmup: int = 5,
-                 options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                 options: Mapping[str, Mapping[str, Any]] | None = None, registry: Any = None) -> dict[str, Any]:
     """Per-frame cost of ``plugin`` (its own stage only) through the real loop at ``size=(width, height)``.
 
     Returns ``{"name", "size", "median_ms", "p90_ms", "p99_ms", "n"}`` over ``frames`` frames after
-    ``warmup`` unmeasured ones. Times on a shared machine are noisy: compare medians from one run.
+    ``warmup`` unmeasured ones. Analyzers it requires run too (timed separately), taken from
+    ``registry`` as in ``run_plugin``. Times on a shared machine are noisy: compare medians from one run.
     """
-    run = run_plugin(plugin, frames=warmup + frames, size=size, options=options, keep_images=False)
+    run = run_plugin(plugin, frames=warmup + frames, size=size, options=options, keep_images=False,
+                     registry=registry)
     name = plugin.name
     samples = run.pipeline.metrics.stage_ms[name][warmup:]
     if not samples:
