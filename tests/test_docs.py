@@ -1,0 +1,78 @@
+"""The plugin docs keep up with the code: the hook reference is current, every hook has a
+docstring (with an example) and a test, and the authors' guide covers the kit."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import edgefx.testing
+from edgefx import hookdocs, hookspecs
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = [name for name in vars(hookspecs) if name.startswith("edgefx_")]
+HOOK_TESTS = set(re.findall(r"^def (test_hook_\w+)\(", (ROOT / "tests" / "test_authoring_hooks.py").read_text(),
+                            re.MULTILINE))
+GUIDE = (ROOT / "docs" / "plugins.md").read_text()
+
+
+def test_there_are_hooks_to_check():
+    assert {"edgefx_effects", "edgefx_analyzers", "edgefx_startup", "edgefx_event"} <= set(HOOKS)
+
+
+def test_hooks_md_is_current():
+    expected = hookdocs.render()
+    current = (ROOT / "docs" / "hooks.md").read_text()
+    assert current == expected, "docs/hooks.md is stale: run `python -m edgefx.hookdocs`"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_docstring_with_an_example(hook):
+    doc = getattr(hookspecs, hook).__doc__ or ""
+    assert doc.strip(), f"{hook} has no docstring in engine/hookspecs.py"
+    assert "Example::" in doc and "@edgefx.hookimpl" in doc, f"{hook}'s docstring needs an Example:: block"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_test(hook):
+    assert f"test_hook_{hook}" in HOOK_TESTS, f"add test_hook_{hook} to tests/test_authoring_hooks.py"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_in_the_reference(hook):
+    assert f"\n### {hook}\n" in (ROOT / "docs" / "hooks.md").read_text()
+
+
+def test_check_mode_fails_on_a_stale_file(tmp_path):
+    out = tmp_path / "hooks.md"
+    check = [sys.executable, "-m", "edgefx.hookdocs", "--out", str(out), "--check"]
+    assert subprocess.run(check, capture_output=True).returncode == 1  # missing
+    subprocess.run([sys.executable, "-m", "edgefx.hookdocs", "--out", str(out)], check=True, capture_output=True)
+    assert subprocess.run(check, capture_output=True).returncode == 0
+    out.write_text(out.read_text().replace("Return the effect classes", "Return effects"))
+    stale = subprocess.run(check, capture_output=True, text=True)
+    assert stale.returncode == 1 and "python -m edgefx.hookdocs" in stale.stderr
+
+
+def test_markdown_conversion_of_rest_bits():
+    doc = "Uses ``name``.\n\nExample::\n\n    @edgefx.hookimpl\n    def f():\n        return 1\n\nAfter."
+    assert hookdocs.to_markdown(doc) == ("Uses `name`.\n\nExample:\n\n```python\n@edgefx.hookimpl\ndef f():\n"
+                                         "    return 1\n```\n\nAfter.")
+
+
+@pytest.mark.parametrize("helper", ["photo", "sample_frames", "sample_clip", "FakeClock", "run_plugin",
+                                    "measure_cost", "PluginRun"])
+def test_guide_covers_every_testing_helper(helper):
+    assert hasattr(edgefx.testing, helper)
+    assert f"`{helper}" in GUIDE, f"docs/plugins.md does not mention edgefx.testing.{helper}"
+
+
+@pytest.mark.parametrize("step", ["edgefx plugins new", "pip install", "[project.entry-points.edgefx]",
+                                  "edgefx plugins show", "edgefx run", "pytest", "edgefx bench", "twine upload",
+                                  "max_failures", "slow_plugins", "expected_ms", "hooks.md"])
+def test_guide_walks_from_zero_to_published(step):
+    assert step in GUIDE
