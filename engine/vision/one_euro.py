@@ -42,18 +42,18 @@ class OneEuroFilter:
 
     def __call__(self, x: np.ndarray, t: float, scale: float = 1.0) -> np.ndarray:
         """Filter sample ``x`` taken at time ``t`` (seconds); returns the filtered array (float64)."""
-        x = np.asarray(x, dtype=np.float64) / scale
-        if self.value is None or self.time is None or t <= self.time:
+        x = np.asarray(x, dtype=np.float64)
+        if self.value is None or self.speed is None or self.time is None or t <= self.time:
             if self.value is None or self.time is None:
                 self.value, self.speed, self.time = x, np.zeros_like(x), t
-            return self.value * scale
+            return self.value
         dt = t - self.time
         raw_speed = (x - self.value) / dt
         self.speed = self.speed + smoothing_factor(self.d_cutoff, dt) * (raw_speed - self.speed)
         magnitude = np.abs(self.speed)
         if self.vector_speed and x.ndim > 1:
             magnitude = np.linalg.norm(self.speed, axis=-1, keepdims=True)
-        alpha = smoothing_factor(self.min_cutoff + self.beta * magnitude, dt)
+        alpha = smoothing_factor(self.min_cutoff + self.beta * magnitude / scale, dt)
         self.value = self.value + alpha * (x - self.value)
         self.time = t
-        return self.value * scale
+        return self.value

@@ -59,6 +59,7 @@ class Track:
     landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     score: float = 0.0
     time: float = 0.0
+    box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
 
     def update(self, result: LandmarkResult, t: float, smooth: bool) -> None:
         """Take a fresh model result at time ``t``: next region from the raw points, output smoothed."""
@@ -69,18 +70,19 @@ class Track:
             self.landmarks = self.filter(result.points, t, scale).astype(np.float32)
         else:
             self.landmarks = result.points
+        self.box = landmark_box(self.landmarks)
 
     def face(self, landmarks: np.ndarray | None = None) -> Face:
         """This track as a ``Face`` (optionally with other landmarks, e.g. predicted ones)."""
-        points = self.landmarks if landmarks is None else landmarks
-        return Face(self.id, landmark_box(points), self.score, points)
+        if landmarks is None:
+            return Face(self.id, self.box, self.score, self.landmarks)
+        return Face(self.id, landmark_box(landmarks), self.score, landmarks)
 
     def predict(self, t: float) -> np.ndarray:
         """Landmarks extrapolated to time ``t`` at the filter's estimated velocity (no model run)."""
         if self.filter.speed is None or t <= self.time:
             return self.landmarks
-        scale = max(1.0, float(np.ptp(self.landmarks[:, :2], axis=0).mean()))
-        return (self.landmarks + self.filter.speed * scale * (t - self.time)).astype(np.float32)
+        return (self.landmarks + self.filter.speed * (t - self.time)).astype(np.float32)
 
 
 class FaceTracker:
@@ -142,7 +144,7 @@ class FaceTracker:
     def _detect(self, image: np.ndarray) -> list[Track]:
         self.since_detection = 0
         self.detector_runs += 1
-        boxes = [track.face().bbox for track in self.tracks]
+        boxes = [track.box for track in self.tracks]
         new = []
         for det in self.detector.detect(image):
             if len(self.tracks) + len(new) >= self.max_faces:
@@ -159,7 +161,6 @@ class FaceTracker:
     def _without_duplicates(tracks: list[Track]) -> list[Track]:
         kept: list[Track] = []
         for track in sorted(tracks, key=lambda tr: tr.id):
-            box = track.face().bbox
-            if all(box_iou(box, other.face().bbox[None])[0] <= DUPLICATE_IOU for other in kept):
+            if all(box_iou(track.box, other.box[None])[0] <= DUPLICATE_IOU for other in kept):
                 kept.append(track)
         return kept
