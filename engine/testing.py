@@ -77,10 +77,11 @@ def sample_frames(count: int = 30, size: tuple[int, int] = (640, 360), name: str
     if pan_px < 0:
         raise ValueError("pan_px must be >= 0")
     width, height = size
-    wide = _cover(photo(name), (width + math.ceil(pan_px * count / 2) + 1, height))
+    half = count // 2  # pan right for half the frames, then back: no two neighbours are equal
+    wide = _cover(photo(name), (width + math.ceil(pan_px * half) + 1, height))
     out = []
     for i in range(count):
-        x0 = round(pan_px * min(i, count - i))
+        x0 = round(pan_px * (i if i <= half else 2 * half - i))
         out.append(np.ascontiguousarray(wide[:, x0:x0 + width]))
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import ClassVar
 
 import av
@@ -57,6 +58,8 @@ def test_sample_frames_pan_by_the_requested_pixels():
     frames = sample_frames(10, (200, 100), pan_px=3)
     # frame 1 is frame 0 moved 3 px left: columns 3.. of frame 0 are columns 0.. of frame 1
     assert np.array_equal(frames[0][:, 3:], frames[1][:, :-3])
+    assert not any(np.array_equal(a, b) for a, b in itertools.pairwise(frames))  # every step is motion
+    assert np.array_equal(frames[5][:, :-3], frames[6][:, 3:])  # after frame 5 it pans back
     still = sample_frames(3, (200, 100), pan_px=0)
     assert np.array_equal(still[0], still[2])
 
