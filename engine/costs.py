@@ -25,13 +25,15 @@ class Samples:
 
     ms: deque[float]
     last_frame: int = -1
+    load: float = 1.0
+    """The load reference's median when the newest sample was taken (see ``CostModel``)."""
     _cache: tuple[float, float] | None = field(default=None, repr=False)
 
-    def add(self, ms: float, frame: int, restart: bool) -> None:
+    def add(self, ms: float, frame: int, restart: bool, load: float) -> None:
         if restart:
             self.ms.clear()
         self.ms.append(ms)
-        self.last_frame = frame
+        self.last_frame, self.load = frame, load
         self._cache = None
 
     def median_p90(self) -> tuple[float, float]:
@@ -47,23 +49,30 @@ class CostModel:
     """Per-plugin, per-level cost estimates (ms) from timings observed while running.
 
     ``window``: samples kept per key. ``stale_frames``: after this many frames without a
-    sample a key's estimate starts to decay (see the module doc) and its next sample
-    starts a new window.
+    sample a key's estimate is stale and its next sample starts a new window. ``reference``:
+    a key measured on every frame (the engine's own time); a stale estimate is scaled by
+    how much the reference's median changed since (between 0.5x and 3x), so a level last
+    priced before a CPU hog started (or while it ran) follows the machine's load.
     """
 
-    def __init__(self, window: int = 30, stale_frames: int = 60) -> None:
+    def __init__(self, window: int = 30, stale_frames: int = 60, reference: tuple[str, str] | None = None) -> None:
         self.window = window
         self.stale_frames = stale_frames
+        self.reference = reference
         self.samples: dict[tuple[str, str], Samples] = {}
         self.frame = 0
 
     def observe(self, name: str, level: str, ms: float) -> None:
         """Record that ``name`` at ``level`` (or ``CARRY``) took ``ms`` on the current frame."""
-        key = (name, level)
+        key, load = (name, level), self._load()
         entry = self.samples.get(key)
         if entry is None:
             entry = self.samples[key] = Samples(deque(maxlen=self.window))
-        entry.add(ms, self.frame, restart=self.frame - entry.last_frame > self.stale_frames)
+        entry.add(ms, self.frame, self.frame - entry.last_frame > self.stale_frames, load)
+
+    def _load(self) -> float:
+        ref = self.samples.get(self.reference) if self.reference else None
+        return ref.median_p90()[0] if ref is not None else 1.0
 
     def next_frame(self) -> None:
         """Advance the frame counter (call once per frame)."""
@@ -81,7 +90,10 @@ class CostModel:
         if entry is not None:
             p90 = entry.median_p90()[1]
             late = self.frame - entry.last_frame - self.stale_frames
-            return p90 if late <= 0 or not decay else p90 * max(STALE_FLOOR, STALE_DECAY ** late)
+            if late <= 0:
+                return p90
+            p90 *= min(3.0, max(0.5, self._load() / max(entry.load, 1e-6)))
+            return p90 * max(STALE_FLOOR, STALE_DECAY ** late) if decay else p90
         if level == CARRY or level not in levels:
             return 0.0
         i = levels.index(level)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import av
@@ -25,9 +26,9 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
 from edgefx.isolation import Guard
-from edgefx.metrics import Metrics
+from edgefx.metrics import Metrics, percentiles
 from edgefx.plugin import Analyzer, Configurable, Effect
-from edgefx.scheduler import RunEverything, Scheduler
+from edgefx.scheduler import Plan, RunEverything, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ class Pipeline:
         self.last: dict[str, Any] = {}
         self.age: dict[str, int] = {}
         self.lookahead = 0.0
+        self.overlap = bool(getattr(self.scheduler, "overlap", False))
+        """Analyzers on a worker thread, one frame ahead of rendering (``[scheduler] overlap``)."""
+        self.latency_ms: list[float] = []
+        """Per frame: from taking it from the source to handing it to the sink."""
+        self._worker: ThreadPoolExecutor | None = None
+        self._in_flight: tuple[Frame, FrameContext, float, Future, dict[str, float] | None] | None = None
         if self.stream.audio is not None and not self.stream.live:
             self.lookahead = max((a.audio_lookahead for a in self.audio_analyzers), default=0.0)
 
@@ -113,25 +120,35 @@ class Pipeline:
         pending: deque[Frame] = deque()
         audio_until = 0.0
         max_pending = int((self.lookahead + 1.0) * float(self.stream.fps)) + 1
-        for item in self.source:
-            if stop.is_set():
-                break
-            if isinstance(item, av.AudioFrame):
-                self._audio(item)
-                audio_until = float((item.pts or 0) * item.time_base) + item.samples / item.sample_rate
-                continue
-            pending.append(item)
-            while pending and (not self.lookahead or len(pending) > max_pending
-                               or audio_until >= pending[0].time + self.lookahead):
+        if self.overlap:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="edgefx-analyzers")
+        try:
+            for item in self.source:
+                if stop.is_set():
+                    break
+                if isinstance(item, av.AudioFrame):
+                    self._audio(item)
+                    audio_until = float((item.pts or 0) * item.time_base) + item.samples / item.sample_rate
+                    continue
+                pending.append(item)
+                while pending and (not self.lookahead or len(pending) > max_pending
+                                   or audio_until >= pending[0].time + self.lookahead):
+                    self._frame(pending.popleft(), on_frame)
+            while pending and not stop.is_set():
                 self._frame(pending.popleft(), on_frame)
-        while pending and not stop.is_set():
-            self._frame(pending.popleft(), on_frame)
+        finally:
+            self._finish_in_flight(on_frame)
+            if self._worker is not None:
+                self._worker.shutdown()
+                self._worker = None
         self.metrics.dropped = self.source.dropped
         if self.on_event is not None:  # events stamped after the last frame are still reported
             for event in self.bus.due(float("inf")):
                 self.on_event(event)
 
     def _audio(self, audio: av.AudioFrame) -> None:
+        if self.audio_analyzers:  # an audio analyzer must not get audio while it analyzes a frame
+            self._wait_in_flight()
         for analyzer in self.audio_analyzers:
             if analyzer.name not in self.guard.disabled:
                 try:
@@ -141,14 +158,67 @@ class Pipeline:
         self.sink.write_audio(audio)
 
     def _frame(self, frame: Frame, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
+        """One frame. Sequential: events, plan, analyzers, effects, sink. With ``overlap`` the
+        analyzers of this frame run on the worker while the previous frame renders, so each
+        picture leaves one frame later, together with the results computed on it."""
         t_start = time.perf_counter()
-        stages: dict[str, float] = {}
-        ctx = FrameContext(frame, events=self.bus.due(frame.time))
-        self._deliver_events(ctx)
+        if not self.overlap:
+            ctx = FrameContext(frame, events=self.bus.due(frame.time))
+            self._deliver_events(ctx)
+            plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+            ctx.notes.update(plan.notes)
+            stages = self._observed(self._analyze(frame, ctx, plan))
+            self._render(frame, ctx, stages, t_start, t_start, on_frame)
+            return
+        previous = self._in_flight
+        stages = self._wait_in_flight()
+        ctx = FrameContext(frame)
         plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+        ctx.notes.update(plan.notes)
+        self._in_flight = (frame, ctx, t_start, self._worker.submit(self._analyze, frame, ctx, plan), None)
+        if previous is not None:
+            prev_frame, prev_ctx, arrived = previous[0], previous[1], previous[2]
+            prev_ctx.events = self.bus.due(prev_frame.time)
+            self._deliver_events(prev_ctx)
+            self._render(prev_frame, prev_ctx, stages, t_start, arrived, on_frame)
+
+    def _wait_in_flight(self) -> dict[str, float]:
+        """Overlap mode: wait for the frame on the worker; report its analyzer timings to the scheduler once."""
+        if self._in_flight is None:
+            return {}
+        frame, ctx, arrived, future, stages = self._in_flight
+        if stages is None:
+            stages = self._observed(future.result())
+            self._in_flight = (frame, ctx, arrived, future, stages)
+        return stages
+
+    def _finish_in_flight(self, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
+        if self._in_flight is not None:
+            stages = self._wait_in_flight()
+            frame, ctx, arrived = self._in_flight[:3]
+            self._in_flight = None
+            ctx.events = self.bus.due(frame.time)
+            self._deliver_events(ctx)
+            self._render(frame, ctx, stages, time.perf_counter(), arrived, on_frame)
+
+    def _analyze(self, frame: Frame, ctx: FrameContext, plan: Plan) -> dict[str, tuple[float, bool]]:
+        """Every analyzer, fresh or carried as planned; returns name -> (ms, fresh)."""
+        timings = {}
         for name, analyzer in self.analyzers.items():
             fresh = name in plan.fresh or name not in self.last
-            stages[name] = self._run_analyzer(name, analyzer, frame, ctx, fresh)
+            timings[name] = (self._run_analyzer(name, analyzer, frame, ctx, fresh), fresh)
+        return timings
+
+    def _observed(self, timings: dict[str, tuple[float, bool]]) -> dict[str, float]:
+        """Tell the scheduler what the analyzers cost (on the loop's thread); returns name -> ms."""
+        for name, (ms, fresh) in timings.items():
+            self.scheduler.observe(name, ms, fresh)
+        return {name: ms for name, (ms, _fresh) in timings.items()}
+
+    def _render(self, frame: Frame, ctx: FrameContext, stages: dict[str, float], t_start: float, arrived: float,
+                on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
+        """Effects in layer order, then the sink; records the frame. ``t_start``: when this loop
+        iteration began (frame time); ``arrived``: when the frame came in (latency)."""
         for name, effect in self.effects.items():
             if effect.active and name not in self.guard.disabled:
                 t0 = time.perf_counter()
@@ -162,11 +232,12 @@ class Pipeline:
                 self.guard.overrun(name, ms, self._expected_ms(effect))
         t0 = time.perf_counter()
         self.sink.write(frame)
-        stages["sink"] = (time.perf_counter() - t0) * 1000.0
-        total = (time.perf_counter() - t_start) * 1000.0
+        done = time.perf_counter()
+        stages["sink"] = (done - t0) * 1000.0
+        total = (done - t_start) * 1000.0
         self.scheduler.frame_done(total)
-        notes = {**plan.notes, **ctx.notes}
-        self.metrics.record(frame.index, frame.time, total, stages, notes)
+        self.latency_ms.append((done - arrived) * 1000.0)
+        self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
         if on_frame is not None:
             on_frame(frame, ctx)
 
@@ -189,7 +260,6 @@ class Pipeline:
         self.last[name] = ctx.results[name] = result
         ctx.age[name] = self.age[name]
         ms = (time.perf_counter() - t0) * 1000.0
-        self.scheduler.observe(name, ms, fresh)
         self.guard.overrun(name, ms, self._expected_ms(analyzer))
         return ms
 
@@ -212,6 +282,14 @@ class Pipeline:
             self.triggers.tick(ctx.frame.time, self.effects)
 
     def summary(self) -> dict[str, Any]:
-        """The run summary: metrics plus disabled plugins and plugins far over their expected time."""
-        return {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled),
-                "slow_plugins": self.guard.slow_report()}
+        """The run summary: metrics, disabled plugins, plugins far over their expected time, latency
+        and (with a budget) what the scheduler degraded or reused."""
+        summary = {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled),
+                   "slow_plugins": self.guard.slow_report()}
+        summary["latency_ms"] = percentiles(self.latency_ms)
+        summary["overlap"] = self.overlap
+        if self.overlap and self.latency_ms:  # what running analyzers one frame ahead adds to latency
+            summary["added_latency_ms"] = round(summary["latency_ms"]["p50"] - summary["frame_ms"]["p50"], 3)
+        if hasattr(self.scheduler, "summary"):
+            summary["scheduler"] = self.scheduler.summary()
+        return summary

@@ -141,7 +141,7 @@ class BudgetScheduler:
         self.gate = similarity_gate
         self.gate_max = gate_max_frames
         self.overlap = overlap
-        self.costs = CostModel(window=window, stale_frames=3 * window)
+        self.costs = CostModel(window=window, stale_frames=3 * window, reference=(BASE, "full"))
         self.guard = 1.0
         self.units: dict[str, _Unit] = {}
         self._frame_ms = [0.0, 0.0]  # analyzers, effects observed this frame
@@ -174,8 +174,14 @@ class BudgetScheduler:
         return unit
 
     def _cost(self, unit: _Unit, level: int) -> float:
+        """Estimated ms of ``unit`` at level index ``level`` (-1: carry). Levels are ordered best
+        first, so a level is never estimated cheaper than a level after it (an old, low sample of
+        a better level must not win over a fresh one of a cheaper level)."""
         if level < 0:
             return self.costs.estimate(unit.name, CARRY)
+        return max(self._raw_cost(unit, j) for j in range(level, len(unit.levels)))
+
+    def _raw_cost(self, unit: _Unit, level: int) -> float:
         name = unit.levels[level]
         cost = self.costs.estimate(unit.name, name, unit.levels, self._slack)
         if level > 0 and (unit.name, name) not in self.costs.samples:
@@ -253,9 +259,8 @@ class BudgetScheduler:
                 if level < 0:
                     continue
                 now = self._cost(unit, level)
-                steps = []
-                if level + 1 < len(unit.levels):
-                    steps.append((level + 1, (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority))
+                step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
+                steps = [(lower, (lower - level) * step_loss) for lower in range(level + 1, len(unit.levels))]
                 if unit.analyzer and 0 <= unit.age < self.max_stale:
                     steps.append((-1, (unit.age + 1) * unit.priority))
                 for new, loss in steps:
