@@ -106,14 +106,15 @@ def edgefx_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     Called once when the CLI builds its parser. Add a parser with
     ``subparsers.add_parser(name, help=...)`` and ``set_defaults(func=handler)``;
-    ``handler(args)`` returns the exit code. Returns nothing.
+    ``handler(args, registry)`` gets the parsed arguments and the loaded
+    ``edgefx.registry.Registry`` and returns the exit code. Returns nothing.
 
     Example::
 
         @edgefx.hookimpl
         def edgefx_add_commands(subparsers):
             p = subparsers.add_parser("masks", help="make and list face masks")
-            p.set_defaults(func=run_masks)
+            p.set_defaults(func=run_masks)  # def run_masks(args, registry) -> int
     """
 
 

@@ -265,7 +265,7 @@ class Pipeline:
 
     def _expected_ms(self, plugin: Configurable) -> float:
         """A plugin's declared ``expected_ms``, else the frame budget (see ``edgefx.isolation``)."""
-        return getattr(plugin, "expected_ms", None) or self.stream.frame_budget_ms
+        return plugin.expected_ms or self.stream.frame_budget_ms
 
     def _deliver_events(self, ctx: FrameContext) -> None:
         for event in ctx.events:

@@ -121,9 +121,15 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     sink: Sink | None = None
     stop = threading.Event()
     result = RunResult({})
+
+    def tell_plugins(event: Event) -> None:
+        registry.call_safely("edgefx_event", event=event, pipeline=pipeline)
+        if on_event is not None:
+            on_event(event)
+
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
-                            max_failures=settings.run["max_failures"], on_event=on_event)
+                            max_failures=settings.run["max_failures"], on_event=tell_plugins)
         pipeline.start()
         sink = pipeline.sink = open_sink(settings, registry, source)
         registry.call_safely("edgefx_startup", pipeline=pipeline)

@@ -223,7 +223,6 @@ def test_hook_edgefx_shutdown(plugin):
     assert module.CALLS[-1] == ("shutdown", 10)
 
 
-@pytest.mark.xfail(strict=True, reason="engine/runner.py never calls the edgefx_event hook (reported to the lead)")
 def test_hook_edgefx_event(plugin):
     registry, module = plugin
     module.CALLS.clear()
