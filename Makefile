@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    := out
 
-.PHONY: setup models run test lint bench doctor clean
+.PHONY: setup models run test lint bench doctor docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: setup
 
 bench: models
 	$(BIN)/edgefx bench --out $(OUT)/bench
+
+docs: setup
+	$(BIN)/python -m edgefx.hookdocs
 
 doctor: setup
 	$(BIN)/edgefx doctor
