@@ -65,8 +65,9 @@ def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | Non
     import json
 
     from edgefx.bench_core import core_benchmarks
+    from edgefx.bench_report import scheduler_benchmarks
 
-    benches: list[Benchmark] = list(core_benchmarks())
+    benches: list[Benchmark] = [*core_benchmarks(), *scheduler_benchmarks()]
     for impl in registry.pm.hook.edgefx_benchmarks.get_hookimpls():
         try:
             benches.extend(impl.function() or [])

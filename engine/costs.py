@@ -4,7 +4,7 @@ Each (plugin, level) key keeps its last ``window`` timings. The estimate is the 
 that window (robust to the odd slow frame, unlike a mean). A level priced during a load
 spike (a CPU hog, thermal throttling) and not run since would look too expensive forever,
 so once its newest sample is ``stale_frames`` old its estimate may decay a little every
-frame (never below half), which lets the scheduler try it again when frames have time to
+frame (never below three quarters), which lets the scheduler try it again when frames have time to
 spare; the sample taken then replaces the old window.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 CARRY = "carry"
 STALE_DECAY = 0.97
-STALE_FLOOR = 0.5
+STALE_FLOOR = 0.75
 """Pseudo-level under which an analyzer's carry-forward path is timed."""
 
 

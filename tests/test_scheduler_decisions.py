@@ -206,7 +206,7 @@ def test_create_scheduler_from_config_tables():
         create_scheduler({"budget_ms": 20.0, "priority": {"face": -1}}, known={"face"})
 
 
-def test_cost_model_stale_estimates_decay_but_not_below_half():
+def test_cost_model_stale_estimates_decay_but_not_below_three_quarters():
     model = CostModel(window=10, stale_frames=5)
     for _ in range(10):
         model.observe("face", "full", 20.0)
@@ -215,7 +215,7 @@ def test_cost_model_stale_estimates_decay_but_not_below_half():
     assert model.estimate("face", "lite", ("full", "lite")) == 20.0  # unmeasured: borrows the better level
     for _ in range(200):
         model.next_frame()
-    assert model.estimate("face", "full", ("full", "lite")) == 10.0
+    assert model.estimate("face", "full", ("full", "lite")) == 15.0
     model.observe("face", "full", 8.0)  # a sample after a long gap starts a new window
     assert model.estimate("face", "full", ("full", "lite")) == 8.0
 

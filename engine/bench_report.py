@@ -1,0 +1,430 @@
+"""The scheduler's benchmarks: every plugin at every level on this device (table, latency
+timeline PNG, suggested profile), the scheduler's own overhead, and the budget acceptance
+run (all effects at 1280x720 under half their cost, a raised budget, an external CPU hog).
+
+The plugin set is every effect and analyzer the registry lists plus the ``loadtest``
+plugins (``edgefx.plugins.loadtest``: real work with level-dependent cost), so the runs
+cover built-in effects as they land and always include something that can degrade.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edgefx.bench import Benchmark, BenchSettings, summarize_ms, time_ms
+from edgefx.costs import CARRY
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.demo import DemoSource
+from edgefx.io.source import SourceRequest
+from edgefx.plugin import Analyzer, Effect
+from edgefx.registry import GROUP, Registry
+from edgefx.scheduler import BASE, BudgetScheduler
+
+LOADTEST = EntryPoint(name="loadtest", value="edgefx.plugins.loadtest", group=GROUP)
+
+
+def registry_with_loadtest() -> Registry:
+    """The installed plugins plus the load-test plugins (not installed as an entry point)."""
+    return Registry([*entry_points(group=GROUP), LOADTEST])
+
+
+def demo_frames(width: int, height: int, count: int) -> tuple[DemoSource, list[np.ndarray]]:
+    """``count`` frames of the demo input (a real photo moving like a person on a webcam)."""
+    source = DemoSource(SourceRequest(width, height, 30.0), count / 30.0, False)
+    return source, [f.image for f in source]
+
+
+# -- every plugin at every level ---------------------------------------------------------------------
+
+@dataclass(slots=True)
+class LevelTimings:
+    """Per-call milliseconds of one plugin at one level (or ``carry``)."""
+
+    plugin: str
+    kind: str
+    level: str
+    ms: list[float] = field(default_factory=list)
+
+
+def _instances(registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
+    from edgefx.runner import needed_analyzers
+
+    effects = {name: cls() for name, cls in sorted(registry.effects.items())}
+    names = needed_analyzers(registry, list(effects.values()), sorted(registry.analyzers))
+    return {name: registry.analyzer(name)() for name in names}, effects
+
+
+def measure_levels(registry: Registry, width: int, height: int, count: int) -> list[LevelTimings]:
+    """Time every analyzer (fresh at each level, and its carry) and every effect at each level
+    on ``count`` demo frames. Effects get their analyzers' results computed at the best level."""
+    from edgefx.pipeline import dependency_order
+
+    source, images = demo_frames(width, height, count)
+    analyzers, effects = _instances(registry)
+    for obj in [*analyzers.values(), *effects.values()]:
+        obj.start(source.info)
+    order = dependency_order(analyzers)
+    contexts: list[FrameContext] = []
+    for i, image in enumerate(images):  # reference results at the best level, for effects and carry
+        ctx = FrameContext(Frame(image, i, Fraction(1, 30), i))
+        for name in order:
+            ctx.results[name] = analyzers[name].analyze(ctx.frame, ctx)
+        contexts.append(ctx)
+    out: list[LevelTimings] = []
+    for name in order:
+        analyzer = analyzers[name]
+        for level in analyzer.levels:
+            analyzer.set_level(level)
+            timings = LevelTimings(name, "analyzer", level)
+            for ctx in contexts:
+                t0 = time.perf_counter()
+                analyzer.analyze(ctx.frame, ctx)
+                timings.ms.append((time.perf_counter() - t0) * 1000.0)
+            out.append(timings)
+        analyzer.set_level(analyzer.levels[0])
+        carry = LevelTimings(name, "analyzer", CARRY)
+        for ctx in contexts:
+            t0 = time.perf_counter()
+            analyzer.carry(ctx.frame, ctx, ctx.results[name])
+            carry.ms.append((time.perf_counter() - t0) * 1000.0)
+        out.append(carry)
+    for name, effect in effects.items():
+        for level in effect.levels:
+            effect.set_level(level)
+            timings = LevelTimings(name, "effect", level)
+            for ctx in contexts:
+                frame = Frame(ctx.frame.image.copy(), ctx.frame.pts, ctx.frame.time_base, ctx.frame.index)
+                t0 = time.perf_counter()
+                effect.apply(frame, ctx)
+                timings.ms.append((time.perf_counter() - t0) * 1000.0)
+            out.append(timings)
+    for obj in [*analyzers.values(), *effects.values()]:
+        obj.close()
+    return out
+
+
+def markdown_table(rows: list[LevelTimings], budget_ms: float) -> str:
+    """The report table: median/p90/p99 per plugin and level, and share of the frame budget."""
+    lines = [f"| plugin | kind | level | median ms | p90 ms | p99 ms | % of {budget_ms:.1f} ms |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        s = summarize_ms(r.ms)
+        lines.append(f"| {r.plugin} | {r.kind} | {r.level} | {s['median_ms']:.2f} | {s['p90_ms']:.2f} | "
+                     f"{s['p99_ms']:.2f} | {100 * s['median_ms'] / budget_ms:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def timeline_png(rows: list[LevelTimings], path: Path, size: tuple[int, int] = (1200, 700)) -> Path:
+    """Latency timeline: per-call ms of each plugin@level over the frames, drawn with OpenCV."""
+    width, height = size
+    left, right, top, bottom = 70, 330, 30, 50
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    shown = [r for r in rows if r.level != CARRY]
+    y_max = max(1.0, float(np.percentile(np.concatenate([r.ms for r in shown]), 99.5))) * 1.1 if shown else 1.0
+    n = max((len(r.ms) for r in shown), default=1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    cv2.rectangle(canvas, (left, top), (left + plot_w, top + plot_h), (0, 0, 0), 1)
+    for k in range(6):
+        v = y_max * k / 5
+        y = round(top + plot_h * (1 - k / 5))
+        cv2.line(canvas, (left, y), (left + plot_w, y), (225, 225, 225), 1)
+        cv2.putText(canvas, f"{v:.1f}", (8, y + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(canvas, "ms per call", (8, top - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(canvas, "frame", (left + plot_w // 2, height - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                cv2.LINE_AA)
+    ramp = np.linspace(0, 230, max(2, len(shown))).astype(np.uint8).reshape(-1, 1)
+    palette = cv2.applyColorMap(ramp, cv2.COLORMAP_TURBO)[:, 0]  # one distinct colour per line
+    for i, r in enumerate(shown):
+        color = tuple(int(c) for c in palette[i])
+        xs = left + np.arange(len(r.ms)) * plot_w / max(1, n - 1)
+        ys = top + plot_h * (1 - np.minimum(np.asarray(r.ms), y_max) / y_max)
+        pts = np.stack([xs, ys], axis=1).round().astype(np.int32)
+        cv2.polylines(canvas, [pts], False, color, 1 if i % 2 else 2, cv2.LINE_AA)
+        y = top + 14 + i * 18
+        cv2.line(canvas, (left + plot_w + 12, y - 4), (left + plot_w + 36, y - 4), color, 2)
+        cv2.putText(canvas, f"{r.plugin}@{r.level}", (left + plot_w + 42, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), canvas)
+    return path
+
+
+def suggested_profile(rows: list[LevelTimings], engine_median: float, width: int, height: int) -> str:
+    """A profile TOML for this device: the frame rate it can hold at full quality (or 30 fps with
+    the scheduler degrading), and caps for plugins whose best level alone eats half the budget."""
+    best: dict[str, LevelTimings] = {}
+    for r in rows:
+        if r.level != CARRY:
+            best.setdefault(r.plugin, r)  # rows list levels best first
+    full = engine_median + sum(float(np.median(r.ms)) for r in best.values())
+    fps = 30.0 if full <= 1000 / 30 else max(5.0, min(30.0, float(np.floor(1000 / full))))
+    budget = 1000.0 / 30 if fps == 30.0 else 1000.0 / fps
+    caps = {}
+    for plugin in best:
+        levels = [r for r in rows if r.plugin == plugin and r.level != CARRY]
+        for r in levels:
+            if float(np.median(r.ms)) <= 0.5 * budget:
+                if r is not levels[0]:
+                    caps[plugin] = r.level
+                break
+    cap_text = ", ".join(f'{k} = "{v}"' for k, v in sorted(caps.items()))
+    return "\n".join([
+        f"# Suggested by `edgefx bench` on {platform.machine()} ({platform.processor() or platform.system()}),",
+        f"# {time.strftime('%Y-%m-%d')}: full quality costs {full:.1f} ms/frame at {width}x{height}",
+        f"# (engine {engine_median:.1f} ms + plugins at their best level).",
+        'extends = "default"', "", "[input]", f"width = {width}", f"height = {height}", "",
+        "[scheduler]", f"fps_target = {fps:.0f}", f"budget_ms = {budget:.1f}", f"cap = {{ {cap_text} }}",
+        "device_slowdown = 1.0", "",
+    ])
+
+
+def trace_json(rows: list[LevelTimings], engine: list[float]) -> dict[str, Any]:
+    """The recorded cost trace the scheduler's decision tests replay."""
+    series: dict[str, dict[str, list[float]]] = {BASE: {"full": [round(v, 3) for v in engine]}}
+    levels: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for r in rows:
+        series.setdefault(r.plugin, {})[r.level] = [round(v, 3) for v in r.ms]
+        kinds[r.plugin] = r.kind
+        if r.level != CARRY:
+            levels.setdefault(r.plugin, []).append(r.level)
+    return {"machine": platform.machine(), "series": series, "levels": levels,
+            "analyzers": [n for n, k in kinds.items() if k == "analyzer"],
+            "effects": [n for n, k in kinds.items() if k == "effect"]}
+
+
+def bench_plugin_levels(settings: BenchSettings) -> dict[str, Any]:
+    """Every plugin at every level: markdown table, timeline PNG, suggested profile, trace JSON."""
+    count = 20 if settings.quick else min(settings.frames, 90)
+    registry = registry_with_loadtest()
+    rows = measure_levels(registry, settings.width, settings.height, count)
+    engine = engine_only_ms(settings.width, settings.height, count, settings.out_dir)
+    engine_median = float(np.median(engine))
+    out = settings.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    table = f"engine alone (decode is outside; sink encode + loop): median {engine_median:.2f} ms\n\n"
+    table += markdown_table(rows, 1000.0 / 30)
+    (out / "plugin_levels.md").write_text(table)
+    timeline_png(rows, out / "plugin_levels.png")
+    (out / "suggested_profile.toml").write_text(suggested_profile(rows, engine_median, settings.width,
+                                                                  settings.height))
+    (out / "scheduler_trace.json").write_text(json.dumps(trace_json(rows, engine)))
+    figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "frames": count,
+                               "engine_median_ms": round(engine_median, 3)}
+    for r in rows:
+        figures[f"{r.plugin}@{r.level}_median_ms"] = summarize_ms(r.ms)["median_ms"]
+    figures["report"] = [str(out / n) for n in ("plugin_levels.md", "plugin_levels.png", "suggested_profile.toml")]
+    return figures
+
+
+def engine_only_ms(width: int, height: int, count: int, out_dir: Path) -> list[float]:
+    """Per-frame ms of the loop with no plugins: demo input -> H.264 file (what every frame pays)."""
+    from edgefx.config import load_settings
+    from edgefx.pipeline import Pipeline
+    from edgefx.runner import open_sink, open_source
+
+    settings = load_settings(None, {"input.url": f"demo:?seconds={count / 30.0}", "input.width": width,
+                                    "input.height": height, "output.url": str(out_dir / "engine_only.mp4")})
+    registry = Registry([ep for ep in entry_points(group=GROUP) if ep.name == "io"])
+    source = open_source(settings, registry)
+    pipeline = Pipeline(source, None, {}, {})
+    pipeline.start()
+    pipeline.sink = open_sink(settings, registry, source)
+    try:
+        pipeline.run()
+    finally:
+        source.close()
+        pipeline.sink.close()
+    return [f["total_ms"] for f in pipeline.metrics.frames]
+
+
+# -- the scheduler's own overhead --------------------------------------------------------------------
+
+def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
+    """ms per frame spent in plan + observe + frame_done with every plugin the registry lists,
+    on real 720p frames, costs replayed from a short measurement (plugins not executed)."""
+    registry = registry_with_loadtest()
+    analyzers, effects = _instances(registry)
+    count = 100 if settings.quick else 600
+    _, images = demo_frames(settings.width, settings.height, 60)
+    units = [*analyzers, *effects]
+    rng = np.random.default_rng(0)
+    costs = {name: rng.uniform(1.0, 6.0) for name in units}
+    totals: dict[str, list[float]] = {}
+    for gate in (0.0, 1.0):
+        scheduler = BudgetScheduler(sum(costs.values()) * 0.5, similarity_gate=gate)
+        per_frame: list[float] = []
+        for i in range(count):
+            image = images[i % len(images)]
+            t0 = time.perf_counter()
+            ctx = FrameContext(Frame(image, i, Fraction(1, 30), i))
+            plan = scheduler.plan(ctx, analyzers, effects)
+            spent = time.perf_counter() - t0
+            for name in units:
+                fresh = name in plan.fresh or name in effects
+                ms = costs[name] * (1.0 if fresh else 0.05)
+                t0 = time.perf_counter()
+                scheduler.observe(name, ms, fresh)
+                spent += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            scheduler.frame_done(sum(costs.values()) * 0.5)
+            per_frame.append((spent + time.perf_counter() - t0) * 1000.0)
+        totals["gate_on" if gate else "gate_off"] = per_frame[20:]
+    figures = {"plugins": len(units), "frames": count}
+    for key, values in totals.items():
+        s = summarize_ms(values)
+        figures[f"overhead_{key}_median_ms"] = s["median_ms"]
+        figures[f"overhead_{key}_p99_ms"] = s["p99_ms"]
+    gate_ms = summarize_ms(time_ms(lambda: np.ascontiguousarray(images[0][::16, ::16, 1]), 200))
+    figures["thumbnail_median_ms"] = gate_ms["median_ms"]
+    figures["target"] = "scheduler overhead <= 0.2 ms per frame (median)"
+    return figures
+
+
+# -- the budget acceptance run ------------------------------------------------------------------------
+
+class CpuHog:
+    """Another process burning one CPU core flat out, started and stopped on demand."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.proc is None:
+            self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@dataclass(slots=True)
+class BudgetRun:
+    """What one scheduled run measured."""
+
+    budget_ms: float
+    totals: list[float]
+    notes: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def run_all_effects(budget_ms: float, frames: int, width: int = 1280, height: int = 720,
+                    events: dict[int, Callable[[Any], None]] | None = None, out: str = "null",
+                    overlap: bool = False, extra_sets: list[str] | None = None) -> BudgetRun:
+    """Every effect and analyzer the registry lists (plus the load-test plugins) on the demo input.
+    ``budget_ms`` 0 runs everything at full quality. ``events``: frame number -> callable(pipeline),
+    e.g. raise the budget or start a CPU hog at that frame."""
+    from edgefx.config import load_settings
+    from edgefx.runner import execute
+
+    registry = registry_with_loadtest()
+    overrides = {"input.url": f"demo:?seconds={frames / 30.0}", "input.width": width, "input.height": height,
+                 "output.url": out, "run.effects": sorted(registry.effects),
+                 "run.analyzers": sorted(registry.analyzers), "scheduler.budget_ms": budget_ms,
+                 "scheduler.overlap": overlap}
+    settings = load_settings(None, overrides, extra_sets)
+    holder: dict[str, Any] = {}
+    count = 0
+
+    def on_frame(frame: Frame, ctx: FrameContext) -> None:
+        nonlocal count
+        count += 1
+        if events and count in events:
+            events[count](holder["pipeline"])
+
+    result = execute(settings, registry, on_frame=on_frame, on_open=lambda p: holder.update(pipeline=p))
+    frames_ = holder["pipeline"].metrics.frames
+    return BudgetRun(budget_ms, [f["total_ms"] for f in frames_], [f.get("notes", {}) for f in frames_],
+                     result.summary)
+
+
+def full_quality(notes: dict[str, Any]) -> bool:
+    """Nothing degraded and nothing reused to save time (a still picture may still skip work)."""
+    return not notes.get("degraded") and not notes.get("reused")
+
+
+def frames_to_full_quality(notes: list[dict[str, Any]], since: int) -> int | None:
+    """Frames after ``since`` until full quality holds for the rest of the run (None: never)."""
+    for i in range(since, len(notes)):
+        if all(full_quality(n) for n in notes[i:]):
+            return i - since
+    return None
+
+
+def degraded_report(notes: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per plugin, on how many frames it ran at each lower level or reused its result."""
+    report: dict[str, dict[str, int]] = {}
+    for n in notes:
+        for name, level in (n.get("degraded") or {}).items():
+            report.setdefault(name, {}).setdefault(level, 0)
+            report[name][level] += 1
+        for name in n.get("reused", []):
+            report.setdefault(name, {}).setdefault("reused", 0)
+            report[name]["reused"] += 1
+    return report
+
+
+def budget_acceptance(frames: int = 240, hog: bool = False, width: int = 1280, height: int = 720,
+                      overlap: bool = False) -> dict[str, Any]:
+    """Full cost, then half of it as the budget for ``frames`` frames (a CPU hog from a third of
+    the way in when ``hog``), then the budget raised to three times the full cost."""
+    full = run_all_effects(0.0, 60, width, height)
+    full_ms = float(np.median(full.totals[5:]))
+    budget = full_ms / 2
+    cpu = CpuHog()
+    raise_at = frames
+    events: dict[int, Callable[[Any], None]] = {raise_at: lambda p: p.scheduler.set_budget(3 * full_ms)}
+    if hog:
+        events[frames // 3] = lambda p: cpu.start()
+    try:
+        run = run_all_effects(budget, frames + 60, width, height, events, overlap=overlap)
+    finally:
+        cpu.stop()
+    start = frames // 3 + 15 if hog else 30
+    window = run.totals[start:raise_at]
+    back = frames_to_full_quality(run.notes, raise_at)
+    return {
+        "size": f"{width}x{height}", "plugins": sorted(run.summary.get("scheduler", {}).get("plugins", {})),
+        "full_cost_median_ms": round(full_ms, 2), "budget_ms": round(budget, 2),
+        "cpu_hog": f"from frame {frames // 3}" if hog else "none", "overlap": overlap,
+        "p50_ms": round(float(np.percentile(window, 50)), 2), "p99_ms": round(float(np.percentile(window, 99)), 2),
+        "p99_over_budget": round(float(np.percentile(window, 99)) / budget, 3),
+        "degraded": degraded_report(run.notes[start:raise_at]),
+        "frames_to_full_quality_after_raise": back,
+        "seconds_to_full_quality": None if back is None else round(back / 30.0, 2),
+        "target": "p99 <= 1.10 x budget; full quality within 1 s of raising the budget",
+    }
+
+
+def bench_budget(settings: BenchSettings) -> dict[str, Any]:
+    return budget_acceptance(90 if settings.quick else 300, False, settings.width, settings.height)
+
+
+def bench_budget_hog(settings: BenchSettings) -> dict[str, Any]:
+    return budget_acceptance(90 if settings.quick else 300, True, settings.width, settings.height)
+
+
+def scheduler_benchmarks() -> list[Benchmark]:
+    """The scheduler's benchmarks for ``edgefx bench``."""
+    return [
+        Benchmark("plugin_levels", bench_plugin_levels,
+                  "every plugin at every level: table, timeline PNG, suggested profile (out/bench)"),
+        Benchmark("scheduler_overhead", bench_overhead, "plan + observe + frame_done per frame, every plugin"),
+        Benchmark("scheduler_budget", bench_budget, "all effects at half their cost as budget, then raised"),
+        Benchmark("scheduler_budget_hog", bench_budget_hog, "the same with a CPU hog started mid-run"),
+    ]
