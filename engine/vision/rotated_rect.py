@@ -43,9 +43,8 @@ def crop_rotated(image: np.ndarray, roi: RotatedSquare, out_size: int) -> np.nda
 
     Only the crop's pixels are computed (no full-frame work); outside the frame is black.
     """
-    to_crop = cv2.invertAffineTransform(roi.to_frame(out_size))
-    return cv2.warpAffine(image, to_crop, (out_size, out_size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
+    return cv2.warpAffine(image, roi.to_frame(out_size), (out_size, out_size),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
 
 
 def points_to_frame(points: np.ndarray, roi: RotatedSquare, out_size: int) -> np.ndarray:

@@ -52,12 +52,13 @@ class FaceLandmarker:
     def __init__(self, threads: int = 1) -> None:
         self.model = TFLiteModel("face_landmark", threads=threads)
         self.size = self.model.input_shape[1]
+        self.input = np.empty(self.model.input_shape, np.float32)
 
     def run(self, image: np.ndarray, roi: RotatedSquare) -> LandmarkResult:
         """Landmarks of the face in ``roi`` of ``image`` (HxWx3 uint8 BGR)."""
         crop = crop_rotated(image, roi, self.size)
-        x = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32)[None] * (1.0 / 255.0)
-        raw, flag = self.model.run(x)
+        np.multiply(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), 1.0 / 255.0, out=self.input[0], casting="unsafe")
+        raw, flag = self.model.run(self.input)
         presence = 1.0 / (1.0 + math.exp(-max(-100.0, min(100.0, float(flag.ravel()[0])))))
         points = points_to_frame(raw.reshape(NUM_LANDMARKS, 3), roi, self.size)
         return LandmarkResult(points, presence)
