@@ -41,7 +41,7 @@ class FaceMask(Effect):
         "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'"),
         "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']"),
         "opacity": Option(1.0, "mask and accessory opacity", min=0.0, max=1.0),
-        "max_age": Option(3, "draw nothing when the face result is older than this many frames", min=0, max=1000),
+        "max_age": Option(5, "draw nothing when the face result is older than this many frames", min=0, max=1000),
         "grid_step": Option(4, "mask warp grid spacing in pixels (larger = faster, coarser)", min=1, max=16),
     }
 
