@@ -222,21 +222,33 @@ def test_cost_model_stale_estimates_decay_but_not_below_three_quarters():
 
 @pytest.mark.skipif(not TRACE.exists(), reason="no recorded trace")
 def test_recorded_trace_from_this_machine_half_budget(astronaut_bgr):
-    """Replay costs recorded by `edgefx bench --only plugin_levels` on this machine."""
+    """Replay per-call costs recorded by `edgefx bench --only plugin_levels` on this machine (real
+    plugins at 1280x720, real noise from a shared CPU). Where the recording itself leaves no room
+    (the engine alone plus the cheapest of everything is over the budget) no decision can help,
+    so the check is: over 110% of the budget only on such frames, and on at most 1% of the rest."""
     trace = json.loads(TRACE.read_text())
     series: dict[str, dict[str, list[float]]] = trace["series"]
     analyzers = [make_analyzer(n, tuple(trace["levels"][n])) for n in trace["analyzers"]]
     effects = [make_effect(n, tuple(trace["levels"][n])) for n in trace["effects"]]
-    full = sum(float(np.median(series[n][trace["levels"][n][0]])) for n in [BASE, *trace["analyzers"],
-                                                                          *trace["effects"]])
+    best = {n: trace["levels"].get(n, ["full"])[0] for n in series}
+    full = sum(float(np.median(series[n][best[n]])) for n in [BASE, *trace["analyzers"], *trace["effects"]])
     budget = full / 2
 
     def cost(name: str, level: str, index: int) -> float:
-        values = series[name].get(level) or [0.05]
+        values = series[name][level]
         return values[index % len(values)]
+
+    def floor(index: int) -> float:
+        cheapest = [cost(n, CARRY, index) for n in trace["analyzers"]]
+        cheapest += [min(cost(n, lvl, index) for lvl in trace["levels"][n]) for n in trace["effects"]]
+        return cost(BASE, "full", index) + sum(cheapest)
 
     scheduler = BudgetScheduler(budget, similarity_gate=0.0)
     sim = Simulation(scheduler, analyzers, effects, cost)
     for i, image in enumerate(moving_frames(astronaut_bgr, 300)):
         sim.step(image, i)
-    assert p99(sim.totals[30:]) <= 1.1 * budget, (p99(sim.totals[30:]), budget)
+    feasible = [i for i in range(30, 300) if floor(i) <= budget]
+    over = [i for i in feasible if sim.totals[i] > 1.1 * budget]
+    assert len(feasible) > 150
+    assert len(over) <= 0.01 * len(feasible), (over, budget)
+    assert p99([sim.totals[i] for i in feasible]) <= 1.1 * budget
