@@ -41,9 +41,18 @@ class RotatedSquare:
 def crop_rotated(image: np.ndarray, roi: RotatedSquare, out_size: int) -> np.ndarray:
     """Sample ``roi`` from ``image`` (HxWxC uint8) into an upright ``(out_size, out_size, C)`` uint8 crop.
 
-    Only the crop's pixels are computed (no full-frame work); outside the frame is black.
+    Only the crop's pixels are computed, from a view of the region's bounding box (no full-frame
+    work, fewer cache misses); outside the frame is black.
     """
-    return cv2.warpAffine(image, roi.to_frame(out_size), (out_size, out_size),
+    corners = roi.corners()
+    h, w = image.shape[:2]
+    x0, y0 = (max(0, int(v) - 1) for v in corners.min(axis=0))
+    x1, y1 = min(w, int(corners[:, 0].max()) + 2), min(h, int(corners[:, 1].max()) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((out_size, out_size, *image.shape[2:]), image.dtype)
+    to_frame = roi.to_frame(out_size)
+    to_frame[:, 2] -= (x0, y0)
+    return cv2.warpAffine(image[y0:y1, x0:x1], to_frame, (out_size, out_size),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
 
 

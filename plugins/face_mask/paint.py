@@ -181,10 +181,9 @@ def paint_masquerade(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         path = curve(shifted(p, 0, 0.1 * d), shifted(p, sign * 0.45 * d, -0.35 * d),
                      shifted(p, sign * 0.35 * d, 0.15 * d))
         tapered_stroke(image, path, 0.07 * d, scroll)
-    rng = np.random.default_rng(11)  # fixed seed: the same sequins every time the asset is made
-    ys, xs = np.nonzero(shape > 200)
-    for k in rng.choice(len(xs), size=min(40, len(xs)), replace=False):
-        cv2.circle(image, (int(xs[k]), int(ys[k])), max(1, round(0.025 * d)), (235, 245, 250), -1, AA)
+    for eye in (mesh.RIGHT_EYE, mesh.LEFT_EYE):  # sequins on a ring between the scrolls
+        for x, y in grown(points, eye, 1.68)[::2]:
+            cv2.circle(image, (int(x), int(y)), max(1, round(0.025 * d)), (235, 245, 250), -1, AA)
     edge = cv2.morphologyEx(shape, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     image[edge > 0, :3] = (30, 30, 40)
     image[:, :, 3] = shape
