@@ -28,6 +28,7 @@ MESH_POINTS = tuple(sorted(set(
 )))
 """The landmarks the mask mesh uses (a subset of the 468: fewer triangles to rasterise per frame)."""
 
+MESH_INDEX = np.array(MESH_POINTS, dtype=np.intp)
 OPENING_CONTOURS = {"eyes": (mesh.RIGHT_EYE, mesh.LEFT_EYE), "mouth": (mesh.LIPS_INNER,)}
 
 
@@ -57,7 +58,7 @@ class FaceMask(Effect):
         mask_name = self.settings["mask"]
         self.mask = None if mask_name == "none" else load_mask(mask_name)
         if self.mask is not None:
-            src = self.mask.landmarks[list(MESH_POINTS)]
+            src = self.mask.landmarks[MESH_INDEX]
             self.warp = PiecewiseWarp(self.mask.image, src, delaunay_triangles(src), self.settings["grid_step"])
         self.accessories = [load_accessory(str(name)) for name in self.settings["accessories"]]
         self._loaded = True
@@ -75,7 +76,7 @@ class FaceMask(Effect):
                 self._draw_accessory(frame.image, face.landmarks, accessory)
 
     def _draw_mask(self, image: np.ndarray, landmarks: np.ndarray, mask: MaskAsset, warp: PiecewiseWarp) -> None:
-        dst = landmarks[list(MESH_POINTS), :2]
+        dst = landmarks[MESH_INDEX, :2]
         rect = clipped_rect(dst, image.shape)
         if rect is None:
             return
