@@ -74,6 +74,7 @@ def test_tracking_clip_runs_the_detector_rarely_and_keeps_the_id(moving_clip, mo
     assert all(len(faces) == 1 for faces in results)
     assert {faces[0].id for faces in results} == {1}
     assert share <= 0.20
+    assert analyzer.tracker.landmark_runs == len(images) + 1  # one mesh run per frame (+1 refining the first)
     # the face really moved with the clip: its centre travelled ~600 px to the right
     first, last = (results[k][0].landmarks[:, 0].mean() for k in (0, -1))
     assert 550 < last - first < 650

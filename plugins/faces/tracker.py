@@ -105,11 +105,6 @@ class FaceTracker:
         self.since_detection = 1 << 30
         self.detector_runs = self.landmark_runs = 0
 
-    def reset(self) -> None:
-        """Drop every track (ids keep counting up)."""
-        self.tracks.clear()
-        self.since_detection = 1 << 30
-
     def update(self, image: np.ndarray, t: float) -> list[Face]:
         """Track faces on ``image`` (HxWx3 uint8 BGR) taken at time ``t`` seconds; returns them by id."""
         h, w = image.shape[:2]
