@@ -194,3 +194,30 @@ def last_frame(path: Path) -> np.ndarray:
 def test_assets_folder_holds_only_generated_files():
     names = {p.stem for p in Path(assets_dir()).iterdir()}
     assert names == set(available("mask")) | set(available("accessory"))
+
+
+def test_two_faces_crossing_get_masks_only_where_the_heads_are(astronaut_bgr, models_dir):
+    head = cv2.resize(astronaut_bgr[20:240, 120:330], None, fx=1.4, fy=1.4)
+    hh, hw = head.shape[:2]
+    analyzer = FacesAnalyzer({"max_faces": 2})
+    analyzer.start()
+    effect = FaceMask({"mask": "skull", "accessories": ["glasses"]})
+    effect.start()
+    two_faces = []
+    for i in range(40):
+        canvas = np.full((360, 640, 3), 70, np.uint8)
+        xs = (160 + 8 * i, 480 - 8 * i)  # they cross at frame 20 and part again
+        for x in xs:
+            canvas[30:30 + hh, int(x - hw / 2):int(x - hw / 2) + hw] = head
+        frame = Frame(canvas.copy(), i, Fraction(1, 30), i)
+        ctx = FrameContext(frame, age={"faces": 0})
+        ctx.results["faces"] = faces = analyzer.analyze(frame, ctx)
+        effect.apply(frame, ctx)
+        changed = np.any(frame.image != canvas, axis=2)
+        heads = np.zeros_like(changed)
+        for x in xs:
+            heads[30:30 + hh, max(0, int(x - hw / 2)):int(x + hw / 2)] = True
+        assert not (changed & ~heads).any(), f"frame {i}: paint outside the heads"
+        two_faces.append(len(faces) == 2)
+    # while the faces themselves do not overlap (the first and last 8 frames) both wear the mask
+    assert all(two_faces[:8]) and all(two_faces[-8:])
