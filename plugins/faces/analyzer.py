@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -79,7 +81,7 @@ class FacesAnalyzer(Analyzer):
     def export(self, result: list[Face] | None, frame: Frame, out_dir: Path) -> list[dict[str, Any]]:
         """``[{"id", "bbox": [x0, y0, x1, y1], "score", "landmarks": [[x, y, z], ...]}]`` in frame pixels."""
         return [{"id": f.id, "bbox": [round(float(v), 2) for v in f.bbox], "score": round(f.score, 4),
-                 "landmarks": f.landmarks.round(2).tolist()} for f in result or []]
+                 "landmarks": f.landmarks.astype(np.float64).round(2).tolist()} for f in result or []]
 
     def close(self) -> None:
         self.tracker = None
