@@ -98,9 +98,9 @@ def test_jitter_on_a_static_noisy_face_is_under_half_a_pixel(astronaut_bgr, mode
     assert figures[True] < figures[False]
 
 
-def test_filter_lag_at_constant_speed_is_reported_and_small(astronaut_bgr, models_dir):
+@pytest.mark.parametrize("speed", [60.0, 300.0])  # px/s at 30 fps: 2 and 10 px per frame
+def test_filter_lag_at_constant_speed_is_reported_and_small(astronaut_bgr, models_dir, speed):
     rng = np.random.default_rng(3)
-    speed = 300.0  # px/s at 30 fps: 10 px per frame
     images = [sensor_noise(placed(astronaut_bgr, 400 + speed * i / 30, 360), rng) for i in range(60)]
     smooth, raw = run(started(), images), run(started(smoothing=False), images)
     centre_x = [(r[0].landmarks[:, 0].mean(), s[0].landmarks[:, 0].mean()) for s, r in zip(smooth, raw, strict=True)]
