@@ -328,19 +328,22 @@ class BudgetRun:
 
 def run_all_effects(budget_ms: float, frames: int, width: int = 1280, height: int = 720,
                     events: dict[int, Callable[[Any], None]] | None = None, out: str = "null",
-                    overlap: bool = False, extra_sets: list[str] | None = None) -> BudgetRun:
+                    overlap: bool = False, extra_sets: list[str] | None = None,
+                    config: str | None = None) -> BudgetRun:
     """Every effect and analyzer the registry lists (plus the load-test plugins) on the demo input.
     ``budget_ms`` 0 runs everything at full quality. ``events``: frame number -> callable(pipeline),
-    e.g. raise the budget or start a CPU hog at that frame."""
+    e.g. raise the budget or start a CPU hog at that frame. ``config``: a profile to start from
+    (its size, options and scheduler settings; ``budget_ms`` replaces its budget)."""
     from edgefx.config import load_settings
     from edgefx.runner import execute
 
     registry = registry_with_loadtest()
-    overrides = {"input.url": f"demo:?seconds={frames / 30.0}", "input.width": width, "input.height": height,
-                 "output.url": out, "run.effects": sorted(registry.effects),
-                 "run.analyzers": sorted(registry.analyzers), "scheduler.budget_ms": budget_ms,
-                 "scheduler.overlap": overlap}
-    settings = load_settings(None, overrides, extra_sets)
+    overrides = {"input.url": f"demo:?seconds={frames / 30.0}", "output.url": out,
+                 "run.effects": sorted(registry.effects), "run.analyzers": sorted(registry.analyzers),
+                 "scheduler.budget_ms": budget_ms, "scheduler.fps_target": 0.0}
+    if config is None:
+        overrides.update({"input.width": width, "input.height": height, "scheduler.overlap": overlap})
+    settings = load_settings(config, overrides, extra_sets)
     holder: dict[str, Any] = {}
     count = 0
 
