@@ -42,9 +42,10 @@ def tracked(image: np.ndarray) -> FrameContext:
     return ctx
 
 
-def rendered(ctx: FrameContext, **options) -> np.ndarray:
+def rendered(ctx: FrameContext, level: str = "full", **options) -> np.ndarray:
     effect = FaceMask(options)
     effect.start()
+    effect.set_level(level)
     out = ctx.frame.image.copy()
     effect.apply(Frame(out, 0, Fraction(1, 30), 0), ctx)
     return out
@@ -112,9 +113,10 @@ def test_piecewise_warp_equals_a_global_warp_when_the_motion_is_affine():
     assert diff.mean() < 2.0 and np.percentile(diff, 99) < 40
 
 
-def test_mask_covers_the_face_and_nothing_outside_its_box(face_ctx):
+@pytest.mark.parametrize("level", FaceMask.levels)
+def test_mask_covers_the_face_and_nothing_outside_its_box(face_ctx, level):
     face = face_ctx.results["faces"][0]
-    out = rendered(face_ctx, mask="skull")
+    out = rendered(face_ctx, level, mask="skull")
     changed = np.any(out != face_ctx.frame.image, axis=2)
     oval = inside(face.landmarks[list(mesh.FACE_OVAL), :2], out.shape, 0.85)
     assert changed[oval].mean() > 0.9

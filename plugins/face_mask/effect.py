@@ -28,7 +28,13 @@ MESH_POINTS = tuple(sorted(set(
 )))
 """The landmarks the mask mesh uses (a subset of the 468: fewer triangles to rasterise per frame)."""
 
-MESH_INDEX = np.array(MESH_POINTS, dtype=np.intp)
+COARSE_MESH_POINTS = tuple(sorted(set(
+    mesh.FACE_OVAL + mesh.RIGHT_EYE[::2] + mesh.LEFT_EYE[::2] + mesh.RIGHT_BROW[::2] + mesh.LEFT_BROW[::2]
+    + mesh.LIPS_OUTER[::2] + mesh.LIPS_INNER[::2] + (1, 2, 6, 168, 98, 327, 205, 425, 151, 18, 200)
+)))
+"""The mesh of the ``coarse`` level: outlines at half density (about 40% of the triangles)."""
+LEVELS = {"full": (MESH_POINTS, 1), "coarse": (COARSE_MESH_POINTS, 2)}
+"""Per quality level: the mesh landmarks and the multiplier of ``grid_step``."""
 OPENING_CONTOURS = {"eyes": (mesh.RIGHT_EYE, mesh.LEFT_EYE), "mouth": (mesh.LIPS_INNER,)}
 
 
@@ -38,6 +44,7 @@ class FaceMask(Effect):
     name = "face_mask"
     layer = Layer.FACE
     requires = ("faces",)
+    levels: ClassVar[tuple[str, ...]] = tuple(LEVELS)
     options: ClassVar[dict[str, Option]] = {
         "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'"),
         "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']"),
@@ -49,7 +56,7 @@ class FaceMask(Effect):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.mask: MaskAsset | None = None
-        self.warp: PiecewiseWarp | None = None
+        self.warps: dict[str, tuple[np.ndarray, PiecewiseWarp]] = {}
         self.accessories: list[AccessoryAsset] = []
         self._loaded = False
 
@@ -57,9 +64,12 @@ class FaceMask(Effect):
         """Load the mask and accessories (errors name the assets that exist)."""
         mask_name = self.settings["mask"]
         self.mask = None if mask_name == "none" else load_mask(mask_name)
-        if self.mask is not None:
-            src = self.mask.landmarks[MESH_INDEX]
-            self.warp = PiecewiseWarp(self.mask.image, src, delaunay_triangles(src), self.settings["grid_step"])
+        self.warps = {}
+        for level, (points, factor) in LEVELS.items() if self.mask is not None else ():
+            index = np.array(points, dtype=np.intp)
+            src = self.mask.landmarks[index]
+            step = self.settings["grid_step"] * factor
+            self.warps[level] = (index, PiecewiseWarp(self.mask.image, src, delaunay_triangles(src), step))
         self.accessories = [load_accessory(str(name)) for name in self.settings["accessories"]]
         self._loaded = True
 
@@ -70,13 +80,14 @@ class FaceMask(Effect):
         if not faces or ctx.age.get("faces", 0) > self.settings["max_age"]:
             return
         for face in faces:
-            if self.warp is not None and self.mask is not None:
-                self._draw_mask(frame.image, face.landmarks, self.mask, self.warp)
+            if self.mask is not None:
+                self._draw_mask(frame.image, face.landmarks, self.mask, *self.warps[self.level])
             for accessory in self.accessories:
                 self._draw_accessory(frame.image, face.landmarks, accessory)
 
-    def _draw_mask(self, image: np.ndarray, landmarks: np.ndarray, mask: MaskAsset, warp: PiecewiseWarp) -> None:
-        dst = landmarks[MESH_INDEX, :2]
+    def _draw_mask(self, image: np.ndarray, landmarks: np.ndarray, mask: MaskAsset, index: np.ndarray,
+                   warp: PiecewiseWarp) -> None:
+        dst = landmarks[index, :2]
         rect = clipped_rect(dst, image.shape)
         if rect is None:
             return
