@@ -173,13 +173,14 @@ class BudgetScheduler:
             self.counts[obj.name] = Counter()
         return unit
 
-    def _cost(self, unit: _Unit, level: int) -> float:
-        """Estimated ms of ``unit`` at level index ``level`` (-1: carry). Levels are ordered best
-        first, so a level is never estimated cheaper than a level after it (an old, low sample of
-        a better level must not win over a fresh one of a cheaper level)."""
-        if level < 0:
-            return self.costs.estimate(unit.name, CARRY)
-        return max(self._raw_cost(unit, j) for j in range(level, len(unit.levels)))
+    def _prices(self, unit: _Unit) -> list[float]:
+        """Estimated ms of ``unit`` at each level, then (last entry, index -1) carrying forward.
+        Levels are ordered best first, so a level is never priced below a level after it (an old,
+        low sample of a better level must not win over a fresh one of a cheaper level)."""
+        prices = [self._raw_cost(unit, level) for level in range(len(unit.levels))]
+        for level in range(len(prices) - 2, -1, -1):
+            prices[level] = max(prices[level], prices[level + 1])
+        return [*prices, self.costs.estimate(unit.name, CARRY)]
 
     def _raw_cost(self, unit: _Unit, level: int) -> float:
         name = unit.levels[level]
@@ -242,35 +243,34 @@ class BudgetScheduler:
         if level > 0:
             degraded[unit.name] = unit.levels[level]
 
-    def _predict(self, a_units: list[_Unit], e_units: list[_Unit], choice: Mapping[str, int]) -> float:
-        a = sum(self._cost(u, choice[u.name]) for u in a_units)
-        e = sum(self._cost(u, choice[u.name]) for u in e_units)
-        base = self.costs.estimate(BASE, "full")
-        return max(a, e + base) if self.overlap else a + e + base
-
     def _degrade(self, a_units: list[_Unit], e_units: list[_Unit], choice: dict[str, int]) -> None:
         """Take the cheapest quality step per ms saved until the prediction fits the budget."""
+        units = [*a_units, *e_units]
+        prices = {u.name: self._prices(u) for u in units}
+        spent = [0.0, self.costs.estimate(BASE, "full")]  # analyzers; effects + engine
+        for u in units:
+            spent[0 if u.analyzer else 1] += prices[u.name][choice[u.name]]
         allowed = self.budget_ms * self.guard
-        total = self._predict(a_units, e_units, choice)
-        while total > allowed:
-            best: tuple[float, str, int, float] | None = None  # (loss per ms, name, new level, saving)
-            for unit in (*a_units, *e_units):
+        while (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
+            best: tuple[float, _Unit, int, float] | None = None  # (loss per ms, unit, new level, saving)
+            for unit in units:
                 level = choice[unit.name]
                 if level < 0:
                     continue
-                now = self._cost(unit, level)
+                price = prices[unit.name]
                 step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
-                steps = [(lower, (lower - level) * step_loss) for lower in range(level + 1, len(unit.levels))]
+                for lower in range(level + 1, len(unit.levels)):
+                    saving = price[level] - price[lower]
+                    if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
+                        best = ((lower - level) * step_loss / saving, unit, lower, saving)
                 if unit.analyzer and 0 <= unit.age < self.max_stale:
-                    steps.append((-1, (unit.age + 1) * unit.priority))
-                for new, loss in steps:
-                    saving = now - self._cost(unit, new)
-                    if saving > 1e-3 and (best is None or loss / saving < best[0]):
-                        best = (loss / saving, unit.name, new, saving)
+                    saving = price[level] - price[-1]
+                    if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
+                        best = ((unit.age + 1) * unit.priority / saving, unit, -1, saving)
             if best is None:
                 return
-            choice[best[1]] = best[2]
-            total = self._predict(a_units, e_units, choice)
+            _, unit, choice[unit.name], saving = best
+            spent[0 if unit.analyzer else 1] -= saving
 
     def observe(self, name: str, ms: float, fresh: bool) -> None:
         unit = self.units.get(name)
