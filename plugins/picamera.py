@@ -24,6 +24,8 @@ from edgefx.io.source import Item, Source, SourceRequest
 INSTALL_HINT = ("on Raspberry Pi OS: sudo apt install -y python3-picamera2, then make the venv with "
                 "`python3 -m venv --system-site-packages` so it sees picamera2 and libcamera "
                 "(pip install 'edgefx[picamera]' alone cannot build libcamera's bindings)")
+NUMPY_HINT = ("a package from apt (usually simplejpeg) was built for another NumPy: "
+              "pip install 'edgefx[picamera]' in the venv installs a simplejpeg wheel that matches")
 PIXEL_FORMAT = "RGB888"  # libcamera's RGB888 is laid out B, G, R in memory: OpenCV's BGR, no conversion
 TIME_BASE = Fraction(1, 1_000_000)  # pts in microseconds of the sensor timestamp
 
@@ -104,6 +106,8 @@ def import_picamera2() -> tuple[Any, Any]:
     except ImportError as exc:
         raise SourceError(f"picamera: input needs picamera2 and libcamera ({exc.name or exc} is not importable)",
                           INSTALL_HINT) from None
+    except ValueError as exc:  # apt's simplejpeg, built for NumPy 1, under the venv's NumPy 2
+        raise SourceError(f"picamera2 does not import: {exc}", NUMPY_HINT) from None
     return Picamera2, libcamera
 
 
