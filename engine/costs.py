@@ -1,39 +1,56 @@
 """Running cost estimates per plugin and quality level, measured as the loop runs.
 
 Each (plugin, level) key keeps its last ``window`` timings. The estimate is the p90 of
-that window (robust to the odd slow frame, unlike a mean). A level priced during a load
-spike (a CPU hog, thermal throttling) and not run since would look too expensive forever,
-so once its newest sample is ``stale_frames`` old its estimate may decay a little every
-frame (never below three quarters), which lets the scheduler try it again when frames have time to
-spare; the sample taken then replaces the old window.
+that window (robust to the odd slow frame, unlike a mean).
+
+Costs drift with the machine's load (a CPU hog, thermal throttling), and a level that is not
+being run is not re-measured: priced before a hog it would look too cheap during it, priced
+during the hog it would look too expensive once the hog is gone, and quality would not come
+back. So the model also tracks a **load index**: how much slower than its quietest measured
+median each timing is, smoothed over all plugins. Timings are stored divided by the index
+at the time they were taken (what they would cost on the quiet machine) and estimates are
+multiplied by the index now.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
 CARRY = "carry"
-STALE_DECAY = 0.97
-STALE_FLOOR = 0.75
 """Pseudo-level under which an analyzer's carry-forward path is timed."""
+LOAD_SMOOTHING = 0.1
+"""Weight of each new timing in the load index (exponential moving average)."""
+LOAD_MIN_MS = 0.2
+"""Timings shorter than this (carry paths, tiny effects) are too noisy to feed the load index."""
+UNMEASURED_STEP = 0.5
+"""A level never measured, next to a measured one only, is guessed at this share of the better one."""
+LOAD_LIMITS = (0.25, 4.0)
+"""Bounds of one timing's contribution to the load index."""
 
 
 @dataclass(slots=True)
 class Samples:
-    """The last timings of one (plugin, level) and the frame number of the newest one."""
+    """The last timings of one (plugin, level), divided by the load index when each was taken,
+    and the frame of the newest one."""
 
     ms: deque[float]
+    raw: deque[float]
+    """The same timings as measured (for ``quiet``)."""
     last_frame: int = -1
-    load: float = 1.0
-    """The load reference's median when the newest sample was taken (see ``CostModel``)."""
+    quiet: float = math.inf
+    """The lowest median of the measured timings seen: this key's cost on a quiet machine."""
     _cache: tuple[float, float] | None = field(default=None, repr=False)
 
-    def add(self, ms: float, frame: int, restart: bool, load: float) -> None:
+    def add(self, ms: float, load: float, frame: int, restart: bool) -> None:
         if restart:
             self.ms.clear()
-        self.ms.append(ms)
-        self.last_frame, self.load = frame, load
+        self.ms.append(ms / load)
+        self.raw.append(ms)
+        if len(self.raw) >= 5:
+            self.quiet = min(self.quiet, sorted(self.raw)[len(self.raw) // 2])
+        self.last_frame = frame
         self._cache = None
 
     def median_p90(self) -> tuple[float, float]:
@@ -48,56 +65,57 @@ class Samples:
 class CostModel:
     """Per-plugin, per-level cost estimates (ms) from timings observed while running.
 
-    ``window``: samples kept per key. ``stale_frames``: after this many frames without a
-    sample a key's estimate is stale and its next sample starts a new window. ``reference``:
-    a key measured on every frame (the engine's own time); a stale estimate is scaled by
-    how much the reference's median changed since (between 0.5x and 3x), so a level last
-    priced before a CPU hog started (or while it ran) follows the machine's load.
+    ``window``: samples kept per key. ``stale_frames``: a key with no sample for this many
+    frames starts a new window with its next sample (its old timings belong to another load).
+    ``load`` is the load index (1.0 = as quiet as ever seen).
     """
 
-    def __init__(self, window: int = 30, stale_frames: int = 60, reference: tuple[str, str] | None = None) -> None:
+    def __init__(self, window: int = 30, stale_frames: int = 90) -> None:
         self.window = window
         self.stale_frames = stale_frames
-        self.reference = reference
         self.samples: dict[tuple[str, str], Samples] = {}
         self.frame = 0
+        self.load = 1.0
 
     def observe(self, name: str, level: str, ms: float) -> None:
         """Record that ``name`` at ``level`` (or ``CARRY``) took ``ms`` on the current frame."""
-        key, load = (name, level), self._load()
+        key = (name, level)
         entry = self.samples.get(key)
         if entry is None:
-            entry = self.samples[key] = Samples(deque(maxlen=self.window))
-        entry.add(ms, self.frame, self.frame - entry.last_frame > self.stale_frames, load)
-
-    def _load(self) -> float:
-        ref = self.samples.get(self.reference) if self.reference else None
-        return ref.median_p90()[0] if ref is not None else 1.0
+            entry = self.samples[key] = Samples(deque(maxlen=self.window), deque(maxlen=self.window))
+        if level != CARRY and ms >= LOAD_MIN_MS and entry.quiet < math.inf:
+            ratio = min(LOAD_LIMITS[1], max(LOAD_LIMITS[0], ms / entry.quiet))
+            self.load += LOAD_SMOOTHING * (ratio - self.load)
+        entry.add(ms, self.load, self.frame, self.frame - entry.last_frame > self.stale_frames)
 
     def next_frame(self) -> None:
         """Advance the frame counter (call once per frame)."""
         self.frame += 1
 
-    def estimate(self, name: str, level: str, levels: tuple[str, ...] = (), decay: bool = True) -> float:
-        """p90 cost in ms of ``name`` at ``level`` (one of ``levels``, best first, or ``CARRY``).
+    def estimate(self, name: str, level: str, levels: tuple[str, ...] = ()) -> float:
+        """p90 cost in ms of ``name`` at ``level`` (one of ``levels``, best first, or ``CARRY``)
+        at the current load.
 
-        Unmeasured levels borrow the nearest more expensive measured level's cost (an upper
-        bound, since cheaper levels come later), else the nearest cheaper one's. A plugin
-        never measured costs 0: it has to run once to be priced. ``decay=False`` keeps stale
-        estimates as measured (the scheduler only lets them decay when it has time to spare).
+        A level not measured yet is interpolated (geometrically) between the nearest measured
+        better and cheaper levels, or taken as half the better level per step down (twice the
+        cheaper one per step up) when only one side was measured. A plugin never measured costs
+        0: it has to run once to be priced.
         """
         entry = self.samples.get((name, level))
         if entry is not None:
-            p90 = entry.median_p90()[1]
-            late = self.frame - entry.last_frame - self.stale_frames
-            if late <= 0:
-                return p90
-            p90 *= min(3.0, max(0.5, self._load() / max(entry.load, 1e-6)))
-            return p90 * max(STALE_FLOOR, STALE_DECAY ** late) if decay else p90
+            return entry.median_p90()[1] * self.load
         if level == CARRY or level not in levels:
             return 0.0
         i = levels.index(level)
-        for j in [*range(i - 1, -1, -1), *range(i + 1, len(levels))]:
-            if (name, levels[j]) in self.samples:
-                return self.estimate(name, levels[j], levels, decay)
+        better = next((j for j in range(i - 1, -1, -1) if (name, levels[j]) in self.samples), None)
+        cheaper = next((j for j in range(i + 1, len(levels)) if (name, levels[j]) in self.samples), None)
+        if better is not None and cheaper is not None:
+            high, low = self.estimate(name, levels[better]), self.estimate(name, levels[cheaper])
+            if high <= 0 or low <= 0:
+                return max(high, low)
+            return high * (low / high) ** ((i - better) / (cheaper - better))
+        if better is not None:
+            return self.estimate(name, levels[better]) * UNMEASURED_STEP ** (i - better)
+        if cheaper is not None:
+            return self.estimate(name, levels[cheaper]) / UNMEASURED_STEP ** (cheaper - i)
         return 0.0

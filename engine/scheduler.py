@@ -8,7 +8,7 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -45,10 +45,6 @@ LEVEL_LOSS = 0.5
 """Quality lost by one analyzer level step, relative to reusing a result for one frame."""
 EFFECT_LEVEL_LOSS = 1.0
 """Quality lost by one effect level step (visible on every frame)."""
-UNMEASURED_SHARE = 0.5
-"""An analyzer/effect level never run yet is assumed to cost this share of the next better level."""
-SLACK = 0.8
-"""Stale estimates may decay (be tried again) only while the last frames all stayed under this share of the budget."""
 BASE = "_engine"
 """Cost-model key of the frame time outside plugins (sink, events, bookkeeping)."""
 
@@ -141,17 +137,14 @@ class BudgetScheduler:
         self.gate = similarity_gate
         self.gate_max = gate_max_frames
         self.overlap = overlap
-        self.costs = CostModel(window=window, stale_frames=3 * window, reference=(BASE, "full"))
+        self.costs = CostModel(window=window, stale_frames=3 * window)
         self.guard = 1.0
         self.units: dict[str, _Unit] = {}
         self._frame_ms = [0.0, 0.0]  # analyzers, effects observed this frame
-        self.totals: deque[float] = deque(maxlen=30)
         self.counts: dict[str, Counter[str]] = {}
         self.frames = 0
         self.over_budget = 0
         self.last_notes: dict[str, Any] = {}
-        self._slack = False
-        """Recent frames all well inside the budget: stale (maybe inflated) estimates may decay."""
 
     def set_budget(self, budget_ms: float) -> None:
         """Change the budget while running (takes effect on the next frame)."""
@@ -177,23 +170,14 @@ class BudgetScheduler:
         """Estimated ms of ``unit`` at each level, then (last entry, index -1) carrying forward.
         Levels are ordered best first, so a level is never priced below a level after it (an old,
         low sample of a better level must not win over a fresh one of a cheaper level)."""
-        prices = [self._raw_cost(unit, level) for level in range(len(unit.levels))]
+        prices = [self.costs.estimate(unit.name, level, unit.levels) for level in unit.levels]
         for level in range(len(prices) - 2, -1, -1):
             prices[level] = max(prices[level], prices[level + 1])
         return [*prices, self.costs.estimate(unit.name, CARRY)]
 
-    def _raw_cost(self, unit: _Unit, level: int) -> float:
-        name = unit.levels[level]
-        cost = self.costs.estimate(unit.name, name, unit.levels, self._slack)
-        if level > 0 and (unit.name, name) not in self.costs.samples:
-            cost *= UNMEASURED_SHARE ** sum((unit.name, unit.levels[j]) not in self.costs.samples
-                                            for j in range(level + 1))
-        return cost
-
     # -- per frame -----------------------------------------------------------------------------
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         thumb = thumbnail(ctx.frame.image) if self.gate > 0 else None
-        self._slack = self.guard >= 1.0 and len(self.totals) >= 30 and max(self.totals) < SLACK * self.budget_ms
         a_units = [self._unit(a, True) for a in analyzers.values()]
         e_units = [self._unit(e, False) for e in effects.values() if e.active]
         choice: dict[str, int] = {}  # level index, -1 = carry
@@ -284,7 +268,6 @@ class BudgetScheduler:
         self.costs.observe(BASE, "full", max(0.0, total_ms - (max(a, e) if self.overlap else a + e)))
         self._frame_ms = [0.0, 0.0]
         self.costs.next_frame()
-        self.totals.append(total_ms)
         self.frames += 1
         if total_ms > self.budget_ms:
             self.over_budget += 1

@@ -206,18 +206,46 @@ def test_create_scheduler_from_config_tables():
         create_scheduler({"budget_ms": 20.0, "priority": {"face": -1}}, known={"face"})
 
 
-def test_cost_model_stale_estimates_decay_but_not_below_three_quarters():
+def test_cost_model_follows_the_machine_load_for_levels_not_running():
     model = CostModel(window=10, stale_frames=5)
-    for _ in range(10):
+    levels = ("full", "lite")
+    for _ in range(10):  # quiet machine: full costs 20 ms
         model.observe("face", "full", 20.0)
+        model.observe("person", "full", 10.0)
         model.next_frame()
-    assert model.estimate("face", "full", ("full", "lite")) == 20.0
-    assert model.estimate("face", "lite", ("full", "lite")) == 20.0  # unmeasured: borrows the better level
-    for _ in range(200):
+    assert model.estimate("face", "full", levels) == 20.0
+    assert model.estimate("face", "lite", levels) == 10.0  # unmeasured: half the better level
+    assert model.estimate("glow", "full", levels) == 0.0  # never measured: must run once to be priced
+    for _ in range(40):  # a hog doubles every cost; face is not run any more, person is
+        model.observe("person", "full", 20.0)
         model.next_frame()
-    assert model.estimate("face", "full", ("full", "lite")) == 15.0
-    model.observe("face", "full", 8.0)  # a sample after a long gap starts a new window
-    assert model.estimate("face", "full", ("full", "lite")) == 8.0
+    assert model.load == pytest.approx(2.0, rel=0.05)
+    assert model.estimate("face", "full", levels) == pytest.approx(40.0, rel=0.05)  # priced before the hog
+    for _ in range(40):  # the hog is gone
+        model.observe("person", "full", 10.0)
+        model.next_frame()
+    assert model.estimate("face", "full", levels) == pytest.approx(20.0, rel=0.05)
+    assert model.estimate("person", "full", levels) == 10.0
+    model.observe("face", "full", 18.0)  # a sample after a long gap starts a new window
+    assert model.estimate("face", "full", levels) == pytest.approx(18.0, rel=0.05)
+
+
+def test_quality_returns_after_the_hog(astronaut_bgr):
+    """Half budget; from frame 100 to 200 everything costs 1.5x; the share of plugin-frames at
+    full quality after the hog comes back to what it was before it."""
+    hog = lambda i: 1.5 if 100 <= i < 200 else 1.0  # noqa: E731
+    scheduler, analyzers, effects = build(FULL_COST / 2, similarity_gate=0.0)
+    sim = Simulation(scheduler, analyzers, effects, table_cost(COSTS, load=hog))
+    for i, image in enumerate(moving_frames(astronaut_bgr, 330)):
+        sim.step(image, i)
+
+    def full_share(plans: list[dict]) -> float:
+        lost = sum(len(p.get("degraded", {})) + len(p.get("reused", [])) for p in plans)
+        return 1 - lost / (4 * len(plans))
+
+    before, during, after = full_share(sim.plans[40:100]), full_share(sim.plans[110:200]), full_share(sim.plans[230:])
+    assert during < before
+    assert after >= before - 0.05, (before, during, after)
 
 
 @pytest.mark.skipif(not TRACE.exists(), reason="no recorded trace")
