@@ -154,6 +154,14 @@ def delegate_rows() -> list[Row]:
     return rows
 
 
+def _device_tree_model(path: str = "/proc/device-tree/model") -> str:
+    """The board name ARM boards publish in their device tree (NUL-terminated), or ""."""
+    try:
+        return Path(path).read_bytes().rstrip(b"\0").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
 def doctor_rows(cpuinfo_path: str = "/proc/cpuinfo") -> list[Row]:
     """The "hardware" section of ``edgefx doctor``."""
     arch = platform.machine()
@@ -162,8 +170,9 @@ def doctor_rows(cpuinfo_path: str = "/proc/cpuinfo") -> list[Row]:
     except OSError:
         cpu = CpuInfo()
     rows: list[Row] = []
-    if cpu.board:
-        rows.append(("INFO", f"board: {cpu.board}"))
+    board = cpu.board or _device_tree_model()
+    if board:
+        rows.append(("INFO", f"board: {board}"))
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
     rows.append(("INFO", f"CPU: {cpu.model or 'unknown model'} ({arch}), {cpu.cores or os.cpu_count()} cores, "
                          f"{usable} usable by this process"))

@@ -102,3 +102,12 @@ def test_doctor_shows_the_hardware_section(capsys):
     main(["doctor"])
     out = capsys.readouterr().out
     assert "\nhardware\n" in out and "delegate XNNPACK" in out
+
+
+def test_board_name_from_the_device_tree(tmp_path):
+    from edgefx.device import _device_tree_model
+
+    model = tmp_path / "model"
+    model.write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\0")
+    assert _device_tree_model(str(model)) == "Raspberry Pi 5 Model B Rev 1.0"
+    assert _device_tree_model(str(tmp_path / "absent")) == ""
