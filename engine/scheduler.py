@@ -119,8 +119,8 @@ class BudgetScheduler:
     Every frame it starts from full quality (every analyzer fresh at its best allowed level,
     every effect at its best level), predicts the frame's cost from the ``CostModel`` (p90
     per plugin and level, plus the engine's own time), and while the prediction is over the
-    budget takes the cheapest step in *quality lost per ms saved*: an analyzer or effect one
-    level down, or an analyzer reusing its last result (a loss that grows with how stale the
+    budget takes the cheapest step in *quality lost per ms saved*: an analyzer or effect one or
+    more levels down, or an analyzer reusing its last result (a loss that grows with how stale the
     result already is, times the plugin's priority). Analyzers whose input barely changed
     (the similarity gate) reuse their result at no loss. A multiplicative guard shrinks the
     planning budget after a frame over budget and lets it grow back slowly, which keeps the
@@ -144,7 +144,6 @@ class BudgetScheduler:
         self.counts: dict[str, Counter[str]] = {}
         self.frames = 0
         self.over_budget = 0
-        self.last_notes: dict[str, Any] = {}
 
     def set_budget(self, budget_ms: float) -> None:
         """Change the budget while running (takes effect on the next frame)."""
@@ -216,7 +215,6 @@ class BudgetScheduler:
             notes["reused"] = reused
         if unchanged:
             notes["unchanged"] = unchanged
-        self.last_notes = notes
         return Plan(fresh, notes)
 
     def _set_level(self, obj: Analyzer | Effect, unit: _Unit, level: int, degraded: dict[str, str]) -> None:
@@ -277,12 +275,14 @@ class BudgetScheduler:
 
     # -- reporting -----------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Budget, frames over it, and per plugin how many frames ran at each level / reused / unchanged."""
+        """Budget, frames over it, per plugin how many frames ran at each level / reused / unchanged,
+        the load index and the current cost estimates (p90 ms per plugin@level)."""
         return {"budget_ms": round(self.budget_ms, 3), "frames": self.frames, "frames_over_budget": self.over_budget,
                 "overlap": self.overlap,
                 "plugins": {name: dict(sorted(c.items())) for name, c in sorted(self.counts.items())},
-                "estimates_ms": {f"{n}@{lvl}": round(s.median_p90()[1], 3)
-                                 for (n, lvl), s in sorted(self.costs.samples.items())}}
+                "load_index": round(self.costs.load, 3),
+                "estimates_ms": {f"{n}@{lvl}": round(self.costs.estimate(n, lvl), 3)
+                                 for n, lvl in sorted(self.costs.samples)}}
 
 
 def budget_from(options: Mapping[str, Any]) -> float:
