@@ -154,6 +154,19 @@ def delegate_rows() -> list[Row]:
     return rows
 
 
+def camera_module_rows() -> list[Row]:
+    """Raspberry Pi camera modules libcamera sees (through picamera2), for the ``picamera:`` input."""
+    try:
+        from picamera2 import Picamera2
+    except (ImportError, ValueError):
+        return [("INFO", "picamera2 not importable: no camera-module input (picamera:); "
+                         "USB webcams work through v4l2:// (docs/raspberry-pi.md)")]
+    found = Picamera2.global_camera_info()
+    if not found:
+        return [("WARN", "picamera2 sees no camera module: check the ribbon cable and `rpicam-hello --list-cameras`")]
+    return [("OK", f"camera module picamera:{n}: {cam.get('Model', 'unknown')}") for n, cam in enumerate(found)]
+
+
 def _device_tree_model(path: str = "/proc/device-tree/model") -> str:
     """The board name ARM boards publish in their device tree (NUL-terminated), or ""."""
     try:
@@ -179,4 +192,5 @@ def doctor_rows(cpuinfo_path: str = "/proc/cpuinfo") -> list[Row]:
     rows.append(simd_row(arch, cpu.features))
     rows.extend(thermal_rows())
     rows.extend(delegate_rows())
+    rows.extend(camera_module_rows())
     return rows

@@ -111,3 +111,15 @@ def test_board_name_from_the_device_tree(tmp_path):
     model.write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\0")
     assert _device_tree_model(str(model)) == "Raspberry Pi 5 Model B Rev 1.0"
     assert _device_tree_model(str(tmp_path / "absent")) == ""
+
+
+def test_camera_modules_row_without_picamera2():
+    import importlib.util
+
+    from edgefx.device import camera_module_rows
+
+    rows = camera_module_rows()
+    if importlib.util.find_spec("picamera2") is None:
+        assert rows == [("INFO", rows[0][1])] and "v4l2://" in rows[0][1]
+    else:
+        assert all(status in ("OK", "WARN") for status, _ in rows)
