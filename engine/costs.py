@@ -83,7 +83,7 @@ class CostModel:
         entry = self.samples.get(key)
         if entry is None:
             entry = self.samples[key] = Samples(deque(maxlen=self.window), deque(maxlen=self.window))
-        if level != CARRY and ms >= LOAD_MIN_MS and entry.quiet < math.inf:
+        if level != CARRY and ms >= LOAD_MIN_MS and 0 < entry.quiet < math.inf:
             ratio = min(LOAD_LIMITS[1], max(LOAD_LIMITS[0], ms / entry.quiet))
             self.load += LOAD_SMOOTHING * (ratio - self.load)
         entry.add(ms, self.load, self.frame, self.frame - entry.last_frame > self.stale_frames)

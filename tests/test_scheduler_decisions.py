@@ -228,6 +228,10 @@ def test_cost_model_follows_the_machine_load_for_levels_not_running():
     assert model.estimate("person", "full", levels) == 10.0
     model.observe("face", "full", 18.0)  # a sample after a long gap starts a new window
     assert model.estimate("face", "full", levels) == pytest.approx(18.0, rel=0.05)
+    for _ in range(10):  # a plugin with nothing to do (no face) costs ~0: no division by zero later
+        model.observe("mask", "full", 0.0)
+    model.observe("mask", "full", 3.0)
+    assert model.estimate("mask", "full", levels) == 0.0  # median of the window, still mostly idle
 
 
 def test_quality_returns_after_the_hog(astronaut_bgr):
