@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 CARRY = "carry"
 """Pseudo-level under which an analyzer's carry-forward path is timed."""
-LOAD_SMOOTHING = 0.1
+LOAD_SMOOTHING = 0.3
 """Weight of each new timing in the load index (exponential moving average)."""
 LOAD_MIN_MS = 0.2
 """Timings shorter than this (carry paths, tiny effects) are too noisy to feed the load index."""
