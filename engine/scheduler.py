@@ -29,7 +29,9 @@ SCHEDULER_OPTIONS: dict[str, Option] = {
                          min=0, max=240),
     "priority": Option({}, "weight per plugin name (default 1); higher keeps its quality longer", type=dict),
     "cap": Option({}, "best level a plugin may use on this device, e.g. {face_mesh = \"lite\"}", type=dict),
-    "max_stale_frames": Option(4, "a result is reused for at most this many frames to save time", min=0, max=300),
+    "max_stale_frames": Option(4, "a result is reused for about this many frames at most to save time (refreshes "
+                                  "falling due together are spread: one frame more per other one due)",
+                               min=0, max=300),
     "similarity_gate": Option(1.0, "skip an analyzer while the tiny frame differs from its last run by less than "
                                    "this (mean absolute difference, 0-255; 0 = off)", min=0, max=255),
     "gate_max_frames": Option(15, "the similarity gate reuses a result for at most this many frames", min=0, max=600),
@@ -233,6 +235,11 @@ class BudgetScheduler:
         for u in units:
             spent[0 if u.analyzer else 1] += prices[u.name][choice[u.name]]
         allowed = self.budget_ms * self.guard
+        # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
+        # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
+        due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
+                     key=lambda u: (u.priority * u.age, u.name), reverse=True)
+        grace = {u.name: rank for rank, u in enumerate(due) if u.age < self.max_stale + rank}
         while (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
             best: tuple[float, _Unit, int, float] | None = None  # (loss per ms, unit, new level, saving)
             for unit in units:
@@ -245,7 +252,7 @@ class BudgetScheduler:
                     saving = price[level] - price[lower]
                     if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
                         best = ((lower - level) * step_loss / saving, unit, lower, saving)
-                if unit.analyzer and 0 <= unit.age < self.max_stale:
+                if unit.analyzer and unit.age >= 0 and (unit.age < self.max_stale or unit.name in grace):
                     saving = price[level] - price[-1]
                     if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
                         best = ((unit.age + 1) * unit.priority / saving, unit, -1, saving)

@@ -156,6 +156,25 @@ def test_cpu_hog_mid_run_keeps_p99_and_quality_comes_back(astronaut_bgr):
     assert p99(sim.totals[310:]) <= 1.1 * budget
 
 
+def test_refreshes_falling_due_together_are_spread_out(astronaut_bgr):
+    """A budget with room for at most one fresh analyzer per frame: the two analyzers never refresh
+    on the same frame (after start-up), and neither waits more than one frame past max_stale."""
+    costs = {BASE: {"full": 2.0}, "face": {"full": 8.0, CARRY: 0.2}, "person": {"full": 8.0, CARRY: 0.2},
+             "glow": {"full": 3.0}}
+    analyzers = [make_analyzer("face", ("full",)), make_analyzer("person", ("full",))]
+    scheduler = BudgetScheduler(14.0, similarity_gate=0.0, max_stale_frames=3)
+    sim = Simulation(scheduler, analyzers, [make_effect("glow", ("full",))], table_cost(costs, jitter=0.02))
+    for i, image in enumerate(moving_frames(astronaut_bgr, 120)):
+        sim.step(image, i)
+    assert all(len(p["fresh"]) <= 1 for p in sim.plans[10:])
+    for name in ("face", "person"):
+        streak, worst = 0, 0
+        for plan in sim.plans[10:]:
+            streak = 0 if name in plan["fresh"] else streak + 1
+            worst = max(worst, streak)
+        assert 1 <= worst <= 4
+
+
 def test_priority_decides_who_degrades_first(astronaut_bgr):
     frames = moving_frames(astronaut_bgr, 120)
     kept = {}
