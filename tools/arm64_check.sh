@@ -100,7 +100,7 @@ trust_site_cas() {
     if ! cmp -s <(cat "${cas[@]}") <(cat "$ROOTFS"/usr/local/share/ca-certificates/*.crt 2>/dev/null); then
         rm -f "$ROOTFS"/usr/local/share/ca-certificates/*.crt
         cp "${cas[@]}" "$ROOTFS/usr/local/share/ca-certificates/"
-        chroot "$ROOTFS" /usr/sbin/update-ca-certificates >/dev/null
+        chroot "$ROOTFS" /usr/sbin/update-ca-certificates >/dev/null 2>&1
     fi
 }
 
