@@ -8,7 +8,7 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -124,8 +124,9 @@ class BudgetScheduler:
     budget takes the cheapest step in *quality lost per ms saved*: an analyzer or effect one or
     more levels down, or an analyzer reusing its last result (a loss that grows with how stale the
     result already is, times the plugin's priority). Analyzers whose input barely changed
-    (the similarity gate) reuse their result at no loss. A multiplicative guard shrinks the
-    planning budget after a frame over budget and lets it grow back slowly, which keeps the
+    (the similarity gate) reuse their result at no loss. The planning budget keeps a noise
+    margin (the 95th percentile of recent overshoots of the prediction) and a multiplicative
+    guard shrinks it after a frame over budget and lets it grow back slowly, which keeps the
     p99 inside the budget when costs jump (a CPU hog) before the estimates catch up.
     """
 
@@ -141,6 +142,9 @@ class BudgetScheduler:
         self.overlap = overlap
         self.costs = CostModel(window=window, stale_frames=3 * window)
         self.guard = 1.0
+        self.predicted = 0.0
+        self.misses: deque[float] = deque(maxlen=60)
+        """Recent (frame time - predicted) in ms: how far the machine's noise overshoots the plan."""
         self.units: dict[str, _Unit] = {}
         self._frame_ms = [0.0, 0.0]  # analyzers, effects observed this frame
         self.counts: dict[str, Counter[str]] = {}
@@ -234,7 +238,7 @@ class BudgetScheduler:
         spent = [0.0, self.costs.estimate(BASE, "full")]  # analyzers; effects + engine
         for u in units:
             spent[0 if u.analyzer else 1] += prices[u.name][choice[u.name]]
-        allowed = self.budget_ms * self.guard
+        allowed = self.budget_ms * self.guard - self._noise_margin()
         # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
         # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
         due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
@@ -257,9 +261,17 @@ class BudgetScheduler:
                     if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
                         best = ((unit.age + 1) * unit.priority / saving, unit, -1, saving)
             if best is None:
-                return
+                break
             _, unit, choice[unit.name], saving = best
             spent[0 if unit.analyzer else 1] -= saving
+        self.predicted = max(spent) if self.overlap else spent[0] + spent[1]
+
+    def _noise_margin(self) -> float:
+        """ms kept free for noise: the 95th percentile of recent overshoots of the prediction (>= 0)."""
+        if len(self.misses) < 20:
+            return 0.0
+        ordered = sorted(self.misses)
+        return max(0.0, ordered[(19 * len(ordered)) // 20])
 
     def observe(self, name: str, ms: float, fresh: bool) -> None:
         unit = self.units.get(name)
@@ -272,6 +284,7 @@ class BudgetScheduler:
         a, e = self._frame_ms
         self.costs.observe(BASE, "full", max(0.0, total_ms - (max(a, e) if self.overlap else a + e)))
         self._frame_ms = [0.0, 0.0]
+        self.misses.append(total_ms - self.predicted)
         self.costs.next_frame()
         self.frames += 1
         if total_ms > self.budget_ms:
