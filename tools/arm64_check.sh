@@ -49,11 +49,13 @@ register_binfmt() {
     [ "$(uname -m)" = aarch64 ] && return 0
     if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
-            die "cannot mount binfmt_misc (container without that privilege?): run on a host or a --privileged container"
+            die "cannot mount binfmt_misc (needs CAP_SYS_ADMIN): run in a --privileged container, or install" \
+                "qemu-user-static binfmt-support on the host, whose registration (F flag) containers share"
     fi
     update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
     grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null ||
-        die "qemu-aarch64 is not registered in binfmt_misc: update-binfmts --enable qemu-aarch64 failed"
+        die "qemu-aarch64 is not registered in binfmt_misc: update-binfmts --enable qemu-aarch64 failed" \
+            "(register it on the host: apt install qemu-user-static binfmt-support)"
 }
 
 make_rootfs() {
