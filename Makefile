@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    := out
 
-.PHONY: setup models run test lint bench doctor docs clean
+.PHONY: setup models run test lint bench bench-scheduler masks arm64-check doctor docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ lint: setup
 
 bench: models
 	$(BIN)/edgefx bench --out $(OUT)/bench
+
+bench-scheduler: models
+	$(BIN)/edgefx bench --out $(OUT)/bench \
+		--only plugin_levels,scheduler_overhead,scheduler_budget,scheduler_budget_hog,scheduler_budget_overlap,scheduler_overlap
+
+masks: models  # redraw the shipped face masks and accessories over the reference face
+	$(BIN)/edgefx masks make
+
+arm64-check:  # emulated Debian arm64 (needs root, debootstrap, qemu-user-static); ~4 min cached, ~12 min first
+	bash tools/arm64_check.sh
 
 docs: setup
 	$(BIN)/python -m edgefx.hookdocs
