@@ -40,9 +40,10 @@ class SaberAnalyzer(Analyzer):
                               min=0.0, max=0.95),
         "min_length": Option(0.12, "shortest stick, as a fraction of the frame diagonal", min=0.01, max=1.0),
         "max_width": Option(0.08, "widest stick, as a fraction of the frame height", min=0.005, max=0.5),
+        "min_fill": Option(0.6, "how much of its bounding rectangle a new stick's blob must fill", min=0.1, max=1.0),
         "max_missing": Option(10, "frames the blade is predicted through an occlusion before it is dropped",
                               min=0, max=300),
-        "confirm_frames": Option(2, "consistent detections needed before a new stick is reported", min=1, max=30),
+        "confirm_frames": Option(3, "consistent detections needed before a new stick is reported", min=1, max=30),
         "gate": Option(0.12, "farthest an endpoint may jump from its prediction (fraction of the diagonal)",
                        min=0.01, max=1.0),
     }
@@ -77,16 +78,16 @@ class SaberAnalyzer(Analyzer):
         work_h = max(1, round(h * work_w / w))
         small = cv2.resize(frame.image, (work_w, work_h), interpolation=cv2.INTER_AREA)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
-        mask = self.thin_mask(lab)
+        mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
         s = self.settings
-        found = find_candidates(mask, s["min_length"] * float(np.hypot(work_w, work_h)),
-                                max_width=s["max_width"] * work_h)
+        found = find_candidates(self.thin(mask), s["min_length"] * float(np.hypot(work_w, work_h)),
+                                min_fill=s["min_fill"], max_width=s["max_width"] * work_h)
         to_frame = w / work_w
         predicted = tracker.predict()
         if predicted is not None and tracker.filter is not None:
             band = 3.0 * self.stick_width + 0.7 * tracker.filter.speed / to_frame
             guided = measure_along(mask, predicted[0] / to_frame, predicted[1] / to_frame, band, self.stick_width)
-            found = ([guided] if guided is not None else []) + found
+            found = ([guided] if guided is not None and guided.fill >= 0.35 else []) + found
         segments = [Segment(c.p0 * to_frame, c.p1 * to_frame, c.fill) for c in found]
 
         def orient(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
@@ -104,10 +105,9 @@ class SaberAnalyzer(Analyzer):
             self._follow_lightness(lab, np.array(saber.base) / to_frame, np.array(saber.tip) / to_frame)
         return saber
 
-    def thin_mask(self, lab: np.ndarray) -> np.ndarray:
-        """(H, W) uint8 mask of stick-coloured pixels in thin structures only: the colour mask, opened to
-        drop specks, minus its opening by a square wider than the stick (walls, windows, shirts)."""
-        mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
+    def thin(self, mask: np.ndarray) -> np.ndarray:
+        """The thin structures of an (H, W) uint8 colour mask: minus its opening by a square wider than
+        the stick (walls, windows, shirts), so a new stick is not taken for part of a bright wall."""
         side = 2 * round(2 * self.stick_width) + 3
         wide = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
         return cv2.subtract(mask, wide)

@@ -43,6 +43,9 @@ class TrackParams:
     decay: float = 0.85
     process_noise: float = 6.0
     measurement_noise: float = 2.0
+    fast: float = 0.02
+    """Endpoint speed (fraction of the diagonal per frame) above which motion blur may fade the tip: the
+    tip is then kept at the stick's length measured while it moved slowly."""
 
 
 def _point(p: np.ndarray) -> tuple[float, float]:
@@ -101,6 +104,7 @@ class SaberTracker:
         self.pending_count = 0
         self.last_base: np.ndarray | None = None
         self.prediction: tuple[np.ndarray, np.ndarray] | None = None
+        self.length: float | None = None
 
     def _match(self, segment: Segment, base: np.ndarray, tip: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them."""
@@ -122,11 +126,13 @@ class SaberTracker:
         tip for a new track when there is no previous base to go by."""
         gate = self.params.gate * self.diagonal
         if self.filter is not None and self.prediction is not None:
+            fast = self.filter.speed > self.params.fast * self.diagonal
             base, tip = self.prediction
             scored = [(*self._match(s, base, tip), s) for s in segments]
             scored = [m for m in scored if m[0] <= gate * (1 + 0.2 * self.missed)]
             if scored:
                 _, mb, mt, seg = min(scored, key=lambda m: m[0])
+                mt = self._keep_length(mb, mt, fast)
                 base, tip = self.filter.correct(mb, mt)
                 self.missed, self.quality, self.pending = 0, seg.quality, None
                 self.last, self.last_base = (base, tip), base
@@ -145,6 +151,17 @@ class SaberTracker:
             return Saber(_point(self.last[0]), _point(self.last[1]), round(conf, 3), predicted=True)
         return None
 
+    def _keep_length(self, base: np.ndarray, tip: np.ndarray, fast: bool) -> np.ndarray:
+        """Learn the stick's length while it moves slowly; while it moves fast, put a tip that blur cut
+        short back at that length along the measured axis."""
+        length = float(np.hypot(*(tip - base)))
+        if not fast:
+            self.length = length if self.length is None else 0.8 * self.length + 0.2 * length
+            return tip
+        if self.length is not None and length < 0.85 * self.length:
+            return base + (tip - base) * (self.length / max(length, 1e-6))
+        return tip
+
     def _acquire(self, segments: list[Segment], orient: Callable[[Segment], tuple[np.ndarray, np.ndarray]],
                  ) -> Saber | None:
         """Start a new track once the best candidate has been seen ``confirm`` frames in a row."""
@@ -152,7 +169,7 @@ class SaberTracker:
             self.pending, self.pending_count = None, 0
             return None
         best = segments[0]
-        gate = self.params.gate * self.diagonal
+        gate = 2 * self.params.gate * self.diagonal  # a new stick may be moving fast
         if self.pending is not None and self._match(best, self.pending.p0, self.pending.p1)[0] <= gate:
             self.pending_count += 1
         else:
@@ -166,6 +183,7 @@ class SaberTracker:
         else:
             base, tip = orient(best)
         self.filter = EndpointFilter(base, tip, self.process_noise, self.measurement_noise)
+        self.length = None
         self.missed, self.quality, self.pending, self.pending_count = 0, best.quality, None, 0
         self.last, self.last_base = (base, tip), base
         return Saber(_point(base), _point(tip), round(best.quality, 3))
