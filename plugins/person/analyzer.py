@@ -1,0 +1,121 @@
+"""The ``person`` analyzer: MediaPipe selfie segmentation through LiteRT, smoothed over time
+and refined against the frame's edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.info import StreamInfo
+from edgefx.models import TFLiteModel
+from edgefx.options import Option
+from edgefx.plugin import Analyzer
+from edgefx.plugins.person.mask import PersonMask, TemporalSmoother
+from edgefx.vision.guided_filter import guided_filter
+
+MODELS = {"general": "selfie_segmentation", "landscape": "selfie_segmentation_landscape"}
+LANDSCAPE_ASPECT = 1.5
+"""``model = auto`` takes the landscape model (144x256) for frames at least this wide per unit of
+height (16:9 is 1.78), the general one (256x256) otherwise (4:3, square, portrait)."""
+
+
+class PersonAnalyzer(Analyzer):
+    """Where the person is; result: ``PersonMask`` (``None`` before the first frame).
+
+    Levels: ``full`` (model by aspect, guided refinement at ``guide_width``), ``fast`` (landscape
+    model, refinement at the model's size), ``lite`` (landscape model, no refinement).
+    """
+
+    name = "person"
+    levels: ClassVar[tuple[str, ...]] = ("full", "fast", "lite")
+    options: ClassVar[dict[str, Option]] = {
+        "model": Option("auto", "segmentation model: 'auto' (by aspect ratio), 'general' (256x256) "
+                        "or 'landscape' (144x256)", choices=("auto", "general", "landscape")),
+        "threshold": Option(0.5, "person probability at which the mask is half opaque", min=0.05, max=0.95),
+        "softness": Option(0.3, "width of the soft edge in probability (0 = hard edge)", min=0.0, max=1.0),
+        "smoothing": Option(0.85, "temporal smoothing of still areas (0 = off); moving edges always follow",
+                            min=0.0, max=0.98),
+        "refine": Option(True, "snap the mask to the frame's edges (guided filter)"),
+        "guide_width": Option(320, "width of the refinement (and of PersonMask.small) at level full",
+                              min=64, max=1280),
+        "radius": Option(3, "guided filter radius in refinement pixels", min=1, max=16),
+        "eps": Option(0.002, "guided filter regulariser (larger = smoother edge)", min=1e-6, max=1.0),
+        "threads": Option(1, "LiteRT threads", min=1, max=8),
+    }
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.models: dict[str, TFLiteModel] = {}
+        self.smoother = TemporalSmoother(self.settings["smoothing"])
+
+    def start(self, stream: StreamInfo | None = None) -> None:
+        """Load both models (the level or the frame's aspect may switch between them)."""
+        self.models = {kind: TFLiteModel(name, threads=self.settings["threads"]) for kind, name in MODELS.items()}
+        self.smoother = TemporalSmoother(self.settings["smoothing"])
+
+    def set_option(self, key: str, value: Any) -> None:
+        super().set_option(key, value)
+        self.smoother.strength = self.settings["smoothing"]
+
+    def model_kind(self, width: int, height: int) -> str:
+        """``general`` or ``landscape`` for a frame of this size at the current level."""
+        if self.level != "full":
+            return "landscape"
+        if self.settings["model"] != "auto":
+            return self.settings["model"]
+        return "landscape" if width >= LANDSCAPE_ASPECT * height else "general"
+
+    def probability(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model's raw person probability (float32 at model size) and the model-size BGR image."""
+        if not self.models:
+            self.start()
+        model = self.models[self.model_kind(image.shape[1], image.shape[0])]
+        mh, mw = model.input_shape[1:3]
+        small = cv2.resize(image, (mw, mh), interpolation=cv2.INTER_LINEAR)
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32)
+        rgb *= 1.0 / 255.0
+        return model.run(rgb[None])[0][0, :, :, 0], small
+
+    def analyze(self, frame: Frame, ctx: FrameContext) -> PersonMask:
+        prob, small = self.probability(frame.image)
+        prob = self.smoother.update(prob, _grey(small))
+        guide = small
+        if self.settings["refine"] and self.level != "lite":
+            if self.level == "full":
+                gw = min(self.settings["guide_width"], frame.width)
+                gh = max(1, round(gw * frame.height / frame.width))
+                guide = cv2.resize(frame.image, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            prob = cv2.resize(prob, (guide.shape[1], guide.shape[0]), interpolation=cv2.INTER_LINEAR)
+            prob = guided_filter(_grey(guide), prob, self.settings["radius"], self.settings["eps"])
+        return PersonMask(self._alpha(prob), guide)
+
+    def _alpha(self, prob: np.ndarray) -> np.ndarray:
+        """Probability -> uint8 alpha: a linear ramp ``softness`` wide centred on ``threshold``."""
+        t, soft = self.settings["threshold"], max(self.settings["softness"], 1e-3)
+        alpha = (prob - (t - soft / 2)) * (255.0 / soft)
+        return np.clip(alpha, 0, 255).astype(np.uint8)
+
+    def export(self, result: PersonMask | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
+        """Writes ``person/<index>.png`` (8-bit, frame size); returns its relative path and coverage."""
+        if result is None:
+            return None
+        folder = out_dir / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{frame.index}.png"
+        cv2.imwrite(str(folder / name), result.full(frame.height, frame.width))
+        return {"mask": f"{self.name}/{name}", "coverage": round(result.coverage, 4)}
+
+    def close(self) -> None:
+        self.models = {}
+        self.smoother.reset()
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """BGR uint8 -> grey float32 in [0, 1]."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey *= 1.0 / 255.0
+    return grey

@@ -1,0 +1,71 @@
+"""The ``person`` result and the temporal smoothing of the model's probability map."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+class PersonMask:
+    """A person mask: ``small`` is uint8 (0 background .. 255 person) at the analyzer's
+    resolution; ``full(h, w)`` is the same mask at frame size, upsampled once and memoised.
+    ``image`` is the frame at ``small``'s size (BGR uint8): effects may reuse it instead of
+    shrinking the frame again."""
+
+    __slots__ = ("_full", "image", "small")
+
+    def __init__(self, small: np.ndarray, image: np.ndarray) -> None:
+        self.small = small
+        self.image = image
+        self._full: dict[tuple[int, int], np.ndarray] = {}
+
+    def full(self, h: int, w: int) -> np.ndarray:
+        """The mask at ``h`` x ``w`` (bilinear upsampling), computed on first use."""
+        mask = self._full.get((h, w))
+        if mask is None:
+            mask = self._full[(h, w)] = cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
+        return mask
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the picture that is person (mask >= 128)."""
+        return float(np.count_nonzero(self.small >= 128)) / self.small.size
+
+
+class TemporalSmoother:
+    """An exponential moving average whose weight adapts per pixel.
+
+    Where the probability barely changes and the picture is still, the new value gets weight
+    ``1 - strength`` (sensor noise and model jitter are averaged away: no edge flicker). Where
+    the probability jumps or the picture itself moved, the weight rises to 1 (the mask follows
+    at once: no ghost trail behind a moving person).
+    """
+
+    def __init__(self, strength: float, change: tuple[float, float] = (0.04, 0.25),
+                 motion: tuple[float, float] = (0.03, 0.10)) -> None:
+        self.strength = strength
+        self.change, self.motion = change, motion
+        self.prob: np.ndarray | None = None
+        self.grey: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self.prob = self.grey = None
+
+    def update(self, prob: np.ndarray, grey: np.ndarray) -> np.ndarray:
+        """Smooth ``prob`` (HxW float32 in [0, 1]) given the frame's ``grey`` (HxW float32 in [0, 1])."""
+        if self.strength <= 0.0 or self.prob is None or self.prob.shape != prob.shape:
+            self.prob, self.grey = prob, grey
+            return prob
+        delta = prob - self.prob
+        moved = cv2.blur(cv2.absdiff(grey, self.grey), (3, 3))
+        w = np.maximum(_ramp(np.abs(delta), *self.change), _ramp(moved, *self.motion))
+        w *= self.strength
+        w += 1.0 - self.strength
+        self.prob = self.prob + w * delta
+        self.grey = grey
+        return self.prob
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """0 below ``lo``, 1 above ``hi``, linear between."""
+    return np.clip((x - lo) * (1.0 / (hi - lo)), 0.0, 1.0)
