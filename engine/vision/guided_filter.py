@@ -1,8 +1,7 @@
-"""The guided filter (He, Sun and Tang): edge-aware smoothing of one image steered by another.
+"""The fast guided filter (He and Sun, 2015): edge-aware smoothing of one image steered by another.
 
-Used to snap a coarse mask to the edges of the picture. ``guided_filter`` works at whatever
-resolution it is given; callers run it at a reduced size and upsample the result (the fast
-guided filter's trade: the coefficients are smooth, so little is lost).
+Used to snap a coarse mask to the edges of the picture. The linear coefficients are computed
+at ``1 / subsample`` of the size (they are smooth, so little is lost) and applied at full size.
 """
 
 from __future__ import annotations
@@ -11,20 +10,29 @@ import cv2
 import numpy as np
 
 
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, subsample: int = 1) -> np.ndarray:
     """Filter ``src`` (HxW float32) guided by the grey ``guide`` (HxW float32, same size, [0, 1]).
 
-    ``radius`` is the box half-size in pixels; ``eps`` the regulariser (larger = smoother, less
-    edge-following; about 1e-3 follows clear edges of a [0, 1] guide). Returns HxW float32.
+    ``radius`` is the box half-size in pixels of the subsampled grid; ``eps`` the regulariser
+    (larger = smoother, less edge-following; about 1e-3 follows clear edges of a [0, 1] guide).
+    Returns HxW float32.
     """
+    h, w = guide.shape
+    if subsample > 1:
+        size = (max(1, w // subsample), max(1, h // subsample))
+        i = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+        p = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+    else:
+        i, p = guide, src
     size = (2 * radius + 1, 2 * radius + 1)
 
-    def box(x: np.ndarray) -> np.ndarray:
+    def box(x: np.ndarray) -> np.ndarray:  # one channel at a time: OpenCV's fast path
         return cv2.blur(x, size, borderType=cv2.BORDER_REFLECT)
 
-    mean_i, mean_p = box(guide), box(src)
-    cov_ip = box(guide * src) - mean_i * mean_p
-    var_i = box(guide * guide) - mean_i * mean_i
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
+    mean_i, mean_p = box(i), box(p)
+    a = (box(i * p) - mean_i * mean_p) / (box(i * i) - mean_i * mean_i + eps)
+    a_mean, b_mean = box(a), box(mean_p - a * mean_i)
+    if subsample > 1:
+        a_mean = cv2.resize(a_mean, (w, h), interpolation=cv2.INTER_LINEAR)
+        b_mean = cv2.resize(b_mean, (w, h), interpolation=cv2.INTER_LINEAR)
+    return a_mean * guide + b_mean

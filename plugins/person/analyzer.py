@@ -42,7 +42,7 @@ class PersonAnalyzer(Analyzer):
         "refine": Option(True, "snap the mask to the frame's edges (guided filter)"),
         "guide_width": Option(320, "width of the refinement (and of PersonMask.small) at level full",
                               min=64, max=1280),
-        "radius": Option(3, "guided filter radius in refinement pixels", min=1, max=16),
+        "radius": Option(2, "guided filter radius (pixels at half the refinement size)", min=1, max=16),
         "eps": Option(0.002, "guided filter regulariser (larger = smoother edge)", min=1e-6, max=1.0),
         "threads": Option(1, "LiteRT threads", min=1, max=8),
     }
@@ -90,7 +90,7 @@ class PersonAnalyzer(Analyzer):
                 gh = max(1, round(gw * frame.height / frame.width))
                 guide = cv2.resize(frame.image, (gw, gh), interpolation=cv2.INTER_LINEAR)
             prob = cv2.resize(prob, (guide.shape[1], guide.shape[0]), interpolation=cv2.INTER_LINEAR)
-            prob = guided_filter(_grey(guide), prob, self.settings["radius"], self.settings["eps"])
+            prob = guided_filter(_grey(guide), prob, self.settings["radius"], self.settings["eps"], subsample=2)
         return PersonMask(self._alpha(prob), guide)
 
     def _alpha(self, prob: np.ndarray) -> np.ndarray:

@@ -26,6 +26,16 @@ class PersonMask:
             mask = self._full[(h, w)] = cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
         return mask
 
+    def box(self, h: int, w: int) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)`` at ``h`` x ``w`` outside which ``full(h, w)`` is 0 (empty: zeros)."""
+        x, y, bw, bh = cv2.boundingRect(self.small)
+        if not bw:
+            return 0, 0, 0, 0
+        sh, sw = self.small.shape
+        x0, y0 = max(0, (x - 1) * w // sw), max(0, (y - 1) * h // sh)
+        x1, y1 = min(w, -(-(x + bw + 1) * w // sw)), min(h, -(-(y + bh + 1) * h // sh))
+        return x0, y0, x1 - x0, y1 - y0
+
     @property
     def coverage(self) -> float:
         """Fraction of the picture that is person (mask >= 128)."""
