@@ -70,12 +70,33 @@ def skin_beyond(lab_image: np.ndarray, end: np.ndarray, other: np.ndarray, width
     return float(np.count_nonzero(patch)) / patch.size
 
 
+def _strongest_line(pts: np.ndarray, origin: np.ndarray, angle: float, width: float,
+                    spread: float = np.deg2rad(15.0), steps: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """Unit direction and a point of the line through most of ``pts`` ((N, 2) float32) within ``spread``
+    radians of ``angle``: a Hough vote over angles and offsets, each line counting the points within
+    ``width`` of it. Robust to clutter beside the stick, which would tilt a least-squares fit."""
+    angles = angle + np.linspace(-spread, spread, steps)
+    normals = np.stack([-np.sin(angles), np.cos(angles)])
+    offsets = np.rint((pts - origin) @ normals).astype(np.int64)
+    lo = int(offsets.min())
+    bins = int(offsets.max()) - lo + 1
+    votes = np.bincount((offsets - lo + np.arange(steps) * bins).ravel(), minlength=steps * bins)
+    cumulative = np.concatenate([np.zeros((steps, 1)), np.cumsum(votes.reshape(steps, bins), axis=1)], axis=1)
+    k = max(1, int(2 * width + 1))
+    window = cumulative[:, min(k, bins):] - cumulative[:, :bins + 1 - min(k, bins)]
+    a, o = np.unravel_index(int(np.argmax(window)), window.shape)
+    offset = lo + o + (min(k, bins) - 1) / 2
+    direction = np.array([np.cos(angles[a]), np.sin(angles[a])])
+    return direction, origin + offset * normals[:, a]
+
+
 def measure_along(mask: np.ndarray, base: np.ndarray, tip: np.ndarray, band: float, width: float,
                   max_gap: float = 4.0) -> Candidate | None:
-    """The stick near a predicted segment: fit a line (Huber) to the mask pixels within ``band`` of the
-    segment from ``base`` to ``tip`` (work-image pixels, the segment extended by a quarter each way), keep
-    those within ``width`` of the line, and return the run of them along it (no gap over ``max_gap``)
-    that overlaps the prediction most. ``None`` when too few pixels remain.
+    """The stick near a predicted segment: among the mask pixels within ``band`` of the segment from
+    ``base`` to ``tip`` (work-image pixels, the segment extended by a quarter each way), find the line
+    (near the predicted angle) that most of them lie on, refine it by least squares on the pixels within
+    ``width`` of it, and return the run of those pixels along it (no gap over ``max_gap``) that overlaps
+    the prediction most. ``None`` when too few pixels remain.
 
     Unlike ``find_candidates`` this still finds the stick when it touches a bright background blob.
     """
@@ -91,14 +112,13 @@ def measure_along(mask: np.ndarray, base: np.ndarray, tip: np.ndarray, band: flo
     if points is None or len(points) < 0.3 * length:
         return None
     pts = points.reshape(-1, 2).astype(np.float32)
-    for _ in range(2):  # refit on the pixels near the line: a blob beside the stick stops pulling it
-        vx, vy, x0, y0 = cv2.fitLine(pts, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        direction, origin = np.array([vx, vy]), np.array([x0, y0])
-        rel = pts - origin
-        near = np.abs(rel @ np.array([-vy, vx])) <= width
-        if near.sum() < 0.3 * length:
-            return None
-        pts = pts[near]
+    direction, origin = _strongest_line(pts, base, float(np.arctan2(axis[1], axis[0])), width)
+    near = np.abs((pts - origin) @ np.array([-direction[1], direction[0]])) <= width
+    if near.sum() < 0.3 * length:
+        return None
+    pts = pts[near]
+    vx, vy, x0, y0 = cv2.fitLine(pts, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    direction, origin = np.array([vx, vy]), np.array([x0, y0])
     along = np.sort((pts - origin) @ direction)
     breaks = np.flatnonzero(np.diff(along) > max_gap)
     starts = np.concatenate([[0], breaks + 1])
