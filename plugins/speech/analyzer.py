@@ -1,0 +1,159 @@
+"""The ``speech`` analyzer: listens to the input's audio track (or a microphone) on its own thread
+and publishes ``Event("keyword", t, source="speech", data={"word", "confidence"})`` to the bus.
+
+On a file the event carries the media time the word ended, and the loop holds frames back
+``audio_lookahead`` seconds so it lands on that frame. Live (camera, stream, microphone) it
+carries ``t=None``: effects react on the next frame, as soon as the word is heard.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import av
+import numpy as np
+
+from edgefx.audio import AudioWorker, MicError, Microphone, copy_frame
+from edgefx.events import Event, EventBus
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.info import StreamInfo
+from edgefx.options import Option
+from edgefx.plugin import Analyzer
+from edgefx.plugins.speech.recognizer import Hit, Recognizer
+
+log = logging.getLogger(__name__)
+
+SILENCE_PEAK = 33
+"""Peak sample value (of 32767) below which audio counts as silent: about -60 dBFS."""
+SILENCE_SECONDS = 3.0
+"""Silence from the start for this long turns speech off (with one message) until sound comes."""
+
+
+def create_recognizer(settings: dict[str, Any]) -> Recognizer:
+    """The configured backend: ``auto`` is Vosk when a model is set, else PocketSphinx."""
+    backend = settings["backend"]
+    if backend == "auto":
+        backend = "vosk" if settings["model"] else "pocketsphinx"
+    if backend == "vosk":
+        from edgefx.plugins.speech.vosk import VoskRecognizer, check_model_dir
+        if not settings["model"]:
+            check_model_dir(Path("(model not set)"))
+        return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"])
+    from edgefx.plugins.speech.sphinx import SphinxRecognizer
+    return SphinxRecognizer(settings["keywords"], settings["threshold"], settings["thresholds"])
+
+
+class SpeechAnalyzer(Analyzer):
+    """Keyword spotting. Result per frame: the keywords delivered at that frame
+    (``[{"t", "word", "confidence"}]``)."""
+
+    name = "speech"
+    audio_lookahead: ClassVar[float] = 1.0
+    options: ClassVar[dict[str, Option]] = {
+        "keywords": Option([], "words (or short phrases) to listen for", type=list),
+        "backend": Option("auto", "recognizer: auto = vosk when a model is set, else pocketsphinx",
+                          choices=("auto", "vosk", "pocketsphinx")),
+        "model": Option("", "Vosk model directory (https://alphacephei.com/vosk/models)"),
+        "mic": Option("", "listen to a microphone instead of the input's audio: alsa:default, pulse:default, "
+                          "avfoundation::0, dshow:audio=NAME (empty = the input's audio track)"),
+        "threshold": Option(1e-20, "PocketSphinx keyword threshold (lower fires more readily)", min=1e-80, max=1.0),
+        "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-30}", type=dict),
+        "fillers": Option([], "Vosk grammar words that absorb other speech and never fire", type=list),
+        "min_confidence": Option(0.0, "Vosk: ignore final results scored below this", min=0.0, max=1.0),
+        "queue_seconds": Option(2.0, "live audio buffered for the recognizer before the oldest is dropped",
+                                min=0.1, max=30.0),
+    }
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.bus: EventBus | None = None
+        self.recognizer: Recognizer | None = None
+        self.worker: AudioWorker | None = None
+        self.mic: Microphone | None = None
+        self.live = False
+        self.off_reason: str | None = None
+        self.heard: list[tuple[Hit, float]] = []
+        """Every hit with the wall-clock time (``time.monotonic``) it was published (benchmarks)."""
+        self._sound_at: float | None = None
+        self._label = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self, stream: StreamInfo | None = None) -> None:
+        if not self.settings["keywords"]:
+            self._off("no keywords are configured (set [analyzers.speech] keywords or --keywords)")
+            return
+        self.recognizer = create_recognizer(self.settings)
+        self._label = stream.name if stream is not None else "input"
+        chunks = max(4, round(self.settings["queue_seconds"] / 0.02))
+        if self.settings["mic"]:
+            self.live = True
+            self.worker = AudioWorker(self._hear, live=True, max_chunks=chunks)
+            try:
+                self.mic = Microphone(self.settings["mic"], self.worker)
+            except MicError as exc:
+                self.worker.close()
+                self.worker = None
+                self._off(f"the microphone could not be opened: {exc}")
+            return
+        if stream is None or stream.audio is None:
+            self._off(f"the input {self._label} has no audio track; "
+                      f'set [analyzers.speech] mic = "alsa:default" to listen to a microphone')
+            return
+        self.live = stream.live
+        self.worker = AudioWorker(self._hear, live=self.live, max_chunks=chunks)
+
+    def close(self) -> None:
+        if self.mic is not None:
+            self.mic.close()
+        if self.worker is not None:
+            self.worker.close()
+            if self._sound_at is None and self.off_reason is None:
+                heard = self.worker.audio_seconds
+                self._off(f"the audio track of {self._label} is silent" if heard
+                          else f"the audio track of {self._label} carried no audio")
+            if self.worker.dropped:
+                log.warning("speech: %d audio chunks dropped because recognition fell behind", self.worker.dropped)
+
+    def _off(self, reason: str) -> None:
+        self.off_reason = reason
+        log.warning("speech is off: %s; the video goes on", reason)
+
+    # -- audio side (worker thread) ------------------------------------------------------------------
+    def on_audio(self, frame: av.AudioFrame) -> None:
+        """From the loop: the input's audio, handed to the worker (a copy; never waits when live)."""
+        if self.worker is not None and self.mic is None:
+            self.worker.submit(copy_frame(frame), float(frame.time or 0.0))
+
+    def _hear(self, samples: np.ndarray, t0: float) -> None:
+        if self._sound_at is None:
+            if samples.size and int(np.abs(samples.astype(np.int32)).max()) >= SILENCE_PEAK:
+                self._sound_at = t0
+                if self.off_reason is not None:
+                    self.off_reason = None
+                    log.warning("speech: sound on the audio track from %.1f s: listening", t0)
+            elif self.worker.audio_seconds >= SILENCE_SECONDS:
+                if self.off_reason is None:
+                    self._off(f"the audio track of {self._label} is silent (no sound above -60 dBFS "
+                              f"in the first {SILENCE_SECONDS:.0f} s); check the input's audio or set mic")
+                return
+        for hit in self.recognizer.feed(samples, t0):
+            self._publish(hit)
+
+    def _publish(self, hit: Hit) -> None:
+        self.heard.append((hit, time.monotonic()))
+        if self.bus is not None:
+            confidence = None if hit.confidence is None else round(hit.confidence, 3)
+            self.bus.publish(Event("keyword", None if self.live else round(hit.end, 3), "speech",
+                                   {"word": hit.word, "confidence": confidence}))
+
+    # -- video side (loop thread) --------------------------------------------------------------------
+    def analyze(self, frame: Frame, ctx: FrameContext) -> list[dict[str, Any]]:
+        if self.worker is not None and not self.live and not self.worker.drain():
+            log.warning("speech: recognition is more than 5 s behind at %.2f s", frame.time)
+        return [{"t": e.t, **e.data} for e in ctx.events if e.name == "keyword" and e.source == "speech"]
+
+    def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> list[dict[str, Any]]:
+        return self.analyze(frame, ctx)
