@@ -71,6 +71,7 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
         if target not in effects:
             raise ConfigError(f"a trigger targets effect {target!r}, which is not enabled",
                               f"add it to [run] effects (enabled: {', '.join(effects) or 'none'})")
+    table.check(effects)
     return table
 
 

@@ -88,7 +88,8 @@ class Particles(Effect):
         rng = self.rng
         margin = kind.size[1] * s * self.settings["size"]
         self.pos[sl, 0] = rng.uniform(0, w, n)
-        self.pos[sl, 1] = -margin if kind.from_top else h + margin * 0.5
+        edge = rng.uniform(0, margin * 0.5, n)  # the sprite's edge shows on the first frame
+        self.pos[sl, 1] = -edge if kind.from_top else h + edge
         self.vel[sl, 0] = rng.uniform(-0.3, 0.3, n) * kind.sway * s
         self.vel[sl, 1] = rng.uniform(*kind.speed, n) * s
         self.age[sl] = 0
