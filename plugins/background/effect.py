@@ -49,6 +49,7 @@ class Background(Effect):
         pixels in ``original`` so ``person_front`` can put the person back on top."""
         self.original: np.ndarray | None = None
         self.original_index = -1
+        self.plate: np.ndarray | None = None
 
     def start(self, stream: StreamInfo) -> None:
         """Load the replacement image or open the video (errors name the path, before any frame)."""
@@ -82,7 +83,10 @@ class Background(Effect):
         elif mode == "desaturate":
             composite(image, alpha, cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), box=box)
         elif mode == "colour":
-            composite(image, alpha, np.full_like(image, self.colour), box=box)
+            if self.plate is None or self.plate.shape != image.shape or tuple(self.plate[0, 0]) != self.colour:
+                self.plate = np.empty_like(image)
+                self.plate[:] = self.colour
+            composite(image, alpha, self.plate, box=box)
         elif mode == "image" and self.backdrop is not None:
             composite(image, alpha, self.backdrop, box=box)
         elif mode == "video" and self.video is not None:

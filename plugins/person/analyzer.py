@@ -81,17 +81,18 @@ class PersonAnalyzer(Analyzer):
         return model.run(rgb[None])[0][0, :, :, 0], small
 
     def analyze(self, frame: Frame, ctx: FrameContext) -> PersonMask:
-        prob, small = self.probability(frame.image)
-        prob = self.smoother.update(prob, _grey(small))
-        guide = small
+        prob, guide = self.probability(frame.image)
         if self.settings["refine"] and self.level != "lite":
             if self.level == "full":
                 gw = min(self.settings["guide_width"], frame.width)
                 gh = max(1, round(gw * frame.height / frame.width))
                 guide = cv2.resize(frame.image, (gw, gh), interpolation=cv2.INTER_LINEAR)
+            grey = _grey(guide)
             prob = cv2.resize(prob, (guide.shape[1], guide.shape[0]), interpolation=cv2.INTER_LINEAR)
-            prob = guided_filter(_grey(guide), prob, self.settings["radius"], self.settings["eps"], subsample=2)
-        return PersonMask(self._alpha(prob), guide)
+            prob = guided_filter(grey, prob, self.settings["radius"], self.settings["eps"], subsample=2)
+        else:
+            grey = _grey(guide)
+        return PersonMask(self._alpha(self.smoother.update(prob, grey)), guide)
 
     def _alpha(self, prob: np.ndarray) -> np.ndarray:
         """Probability -> uint8 alpha: a linear ramp ``softness`` wide centred on ``threshold``."""

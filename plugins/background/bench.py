@@ -1,0 +1,56 @@
+"""``edgefx bench`` figures of ``background``: person analyzer + composite per frame at the bench size."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+from edgefx.bench import Benchmark, BenchSettings, summarize_ms
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.info import StreamInfo
+
+
+def bench_background(settings: BenchSettings) -> dict[str, Any]:
+    """Median ms of the ``person`` analyzer, of each background mode's ``apply`` and of analyzer +
+    blur together, over a slow pan across the real astronaut photo (OpenCV and LiteRT on
+    ``settings.threads`` threads)."""
+    import cv2
+
+    from edgefx.plugins.background.effect import Background
+    from edgefx.plugins.person.analyzer import PersonAnalyzer
+    from edgefx.testing import sample_frames
+
+    cv2.setNumThreads(settings.threads)
+    size = (settings.width, settings.height)
+    count = 40 if settings.quick else 200
+    frames = sample_frames(count, size, pan_px=2.0)
+    stream = StreamInfo(size[0], size[1], Fraction(30), Fraction(1, 30), False)
+    figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "threads": settings.threads}
+    for mode in ("blur", "colour", "desaturate"):
+        analyzer = PersonAnalyzer({"threads": settings.threads})
+        analyzer.start(stream)
+        effect = Background({"mode": mode})
+        effect.start(stream)
+        analyze_ms, apply_ms = [], []
+        for i, image in enumerate(frames):
+            frame = Frame(image.copy(), i, Fraction(1, 30), i)
+            ctx = FrameContext(frame)
+            t0 = time.perf_counter()
+            ctx.results["person"] = analyzer.analyze(frame, ctx)
+            t1 = time.perf_counter()
+            effect.apply(frame, ctx)
+            t2 = time.perf_counter()
+            if i >= 5:
+                analyze_ms.append((t1 - t0) * 1000.0)
+                apply_ms.append((t2 - t1) * 1000.0)
+        if mode == "blur":
+            figures["person_analyze"] = summarize_ms(analyze_ms)
+            figures["total_person+blur"] = summarize_ms([a + b for a, b in zip(analyze_ms, apply_ms, strict=True)])
+        figures[f"apply_{mode}"] = summarize_ms(apply_ms)
+    figures["target"] = "person analyzer + blur composite <= 6 ms median at 1280x720, one thread"
+    return figures
+
+
+def background_benchmarks() -> list[Benchmark]:
+    return [Benchmark("background", bench_background, "person analyzer + background composite at 1280x720")]
