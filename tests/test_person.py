@@ -1,0 +1,112 @@
+"""person: the real model on real photos against eye-checked masks, refinement keeps the model's
+answer, smoothing steadies a still scene without a trail behind a moving person, and
+`edgefx analyze` writes the masks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgefx.frame import Frame, FrameContext
+from edgefx.plugins.person.analyzer import PersonAnalyzer
+from edgefx.plugins.person.bench import _analyzer, masks, mean_change, moving_frames, still_frames, trail_width
+from edgefx.testing import sample_clip
+
+DATA = Path(__file__).parent / "data" / "person"
+EDGEFX = str(Path(sys.executable).with_name("edgefx"))
+
+
+def photo(name: str) -> np.ndarray:
+    """A scikit-image photo with a person, BGR: the astronaut (colour) or the cameraman (grey)."""
+    from skimage import data
+    image = getattr(data, name)()
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_RGB2BGR)
+
+
+def mask_of(image: np.ndarray, **options) -> np.ndarray:
+    analyzer = PersonAnalyzer(options)
+    analyzer.start()
+    frame = Frame(image, 0, Fraction(1, 30), 0)
+    return analyzer.analyze(frame, FrameContext(frame)).full(*image.shape[:2]) >= 128
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return np.count_nonzero(a & b) / np.count_nonzero(a | b)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "camera"])
+def test_mask_matches_the_eye_checked_fixture_and_the_raw_model(models_dir, name):
+    """The fixtures are the model's mask, checked by eye on an overlay, holes filled, specks and the
+    cameraman's tripod rod removed (held helmet and camera count as the person's)."""
+    image = photo(name)
+    truth = cv2.imread(str(DATA / f"{name}.png"), cv2.IMREAD_GRAYSCALE) >= 128
+    refined, raw = mask_of(image), mask_of(image, refine=False, smoothing=0.0)
+    assert iou(refined, truth) >= 0.9
+    assert iou(refined, raw) >= 0.95
+    assert 0.2 < truth.mean() < 0.7
+
+
+def test_model_follows_aspect_ratio_or_the_option(models_dir):
+    analyzer = PersonAnalyzer()
+    analyzer.start()
+    assert analyzer.model_kind(1280, 720) == "landscape"
+    assert analyzer.model_kind(640, 480) == "general"
+    analyzer.set_option("model", "landscape")
+    assert analyzer.model_kind(512, 512) == "landscape"
+    analyzer.set_level("fast")
+    analyzer.set_option("model", "general")
+    assert analyzer.model_kind(512, 512) == "landscape"  # cheaper levels always take the small model
+
+
+def test_full_size_mask_is_made_once_and_bounded_by_its_box(models_dir):
+    image = cv2.resize(photo("astronaut"), (1280, 720))
+    analyzer = PersonAnalyzer()
+    analyzer.start()
+    frame = Frame(image, 0, Fraction(1, 30), 0)
+    result = analyzer.analyze(frame, FrameContext(frame))
+    full = result.full(720, 1280)
+    assert full.shape == (720, 1280) and full.dtype == np.uint8
+    assert result.full(720, 1280) is full
+    x, y, w, h = result.box(720, 1280)
+    outside = full.copy()
+    outside[y:y + h, x:x + w] = 0
+    assert not outside.any() and full[y:y + h, x:x + w].any()
+    assert analyzer.carry(frame, FrameContext(frame), result) is result
+
+
+def test_smoothing_steadies_a_still_scene(models_dir):
+    frames = still_frames((640, 360), 16)
+    raw, smoothed = mean_change(masks(_analyzer(0.0), frames)), mean_change(masks(_analyzer(None), frames))
+    assert raw > 0  # sensor noise does move the raw mask
+    assert smoothed * 3 <= raw
+
+
+def test_moving_person_leaves_no_trail(models_dir):
+    frames, truths = moving_frames((640, 360), 16, speed=8.0)
+    raw = trail_width(masks(_analyzer(0.0), frames), truths)
+    adaptive = trail_width(masks(_analyzer(None), frames), truths)
+    plain = trail_width(masks(_analyzer(None, adaptive=False), frames), truths)
+    assert adaptive <= raw + 1.0
+    assert plain > raw + 10.0  # the same smoothing without adaptation does ghost: the measure can see it
+
+
+def test_analyze_cli_writes_frame_size_pngs(models_dir, tmp_path):
+    clip = sample_clip(tmp_path / "clip.mp4", seconds=0.3, size=(320, 240))
+    out = tmp_path / "out"
+    done = subprocess.run([EDGEFX, "analyze", str(clip), "--analyzers", "person", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in (out / "frames.jsonl").read_text().splitlines()]
+    assert len(lines) == 9
+    for line in lines:
+        png = cv2.imread(str(out / line["person"]["mask"]), cv2.IMREAD_UNCHANGED)
+        assert line["person"]["mask"] == f"person/{line['index']}.png"
+        assert png.shape == (240, 320) and png.dtype == np.uint8
+        assert 0.1 < (png >= 128).mean() < 0.9
