@@ -46,6 +46,8 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--budget-ms", type=float, help="frame time budget in ms: the scheduler degrades to fit it")
     run.add_argument("--fps-target", type=float, help="target frame rate (budget = 1000/fps)")
+    run.add_argument("--control", nargs="?", const="127.0.0.1:8091", metavar="HOST:PORT",
+                     help="start the web control panel (default 127.0.0.1:8091; off-loopback needs a token)")
     _add_job_args(run)
     run.set_defaults(func=cmd_run)
 
@@ -115,7 +117,8 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
                                           "run.effects": args.effects, "run.stats": args.stats,
                                           "scheduler.budget_ms": args.budget_ms,
-                                          "scheduler.fps_target": args.fps_target})
+                                          "scheduler.fps_target": args.fps_target,
+                                          **_control_overrides(args.control)})
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 
@@ -143,6 +146,18 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
         print(f"error: {result.source_error}", file=sys.stderr)
         return 2
     return 130 if result.interrupted else 0
+
+
+def _control_overrides(address: str | None) -> dict[str, Any]:
+    """``--control HOST:PORT`` -> ``[control]`` keys (nothing when the flag is absent)."""
+    if address is None:
+        return {}
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        from edgefx.errors import ConfigError
+
+        raise ConfigError(f"--control {address!r} is not HOST:PORT", "example: --control 127.0.0.1:8091")
+    return {"control.enabled": True, "control.host": host.strip("[]") or "127.0.0.1", "control.port": int(port)}
 
 
 def _print_summary(s: dict[str, Any]) -> None:

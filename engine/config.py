@@ -8,6 +8,7 @@ Layout of a preset::
     [output]  url, codec, preset, crf, bitrate, gop_seconds
     [run]     effects = [...], analyzers = [...], max_failures, stats
     [scheduler] budget_ms, fps_target, priority, cap, ... (see docs/scheduler.md)
+    [control] enabled, host, port, token, media, preview_fps (see docs/streaming.md)
     [effects.NAME]    options of effect NAME (`edgefx plugins show NAME`)
     [analyzers.NAME]  options of analyzer NAME
     [[triggers]]      keyword/event -> effect action (see docs/speech.md)
@@ -24,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from edgefx.control.options import CONTROL_OPTIONS
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.scheduler import SCHEDULER_OPTIONS
@@ -53,6 +55,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "stats": Option("", "write per-frame stats JSON here (empty = off)"),
     },
     "scheduler": SCHEDULER_OPTIONS,
+    "control": CONTROL_OPTIONS,
 }
 PLUGIN_TABLES = ("effects", "analyzers")
 

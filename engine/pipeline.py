@@ -89,6 +89,11 @@ class Pipeline:
         """Analyzers on a worker thread, one frame ahead of rendering (``[scheduler] overlap``)."""
         self.latency_ms: list[float] = []
         """Per frame: from taking it from the source to handing it to the sink."""
+        self.settings: Any = None
+        """The run's validated ``Settings`` when started by the runner (plugins read their tables)."""
+        self.frame_observers: list[Callable[[Frame], None]] = []
+        """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
+        must be quick and must copy what it keeps."""
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: tuple[Frame, FrameContext, float, Future, dict[str, float] | None] | None = None
         if self.stream.audio is not None and not self.stream.live:
@@ -238,6 +243,8 @@ class Pipeline:
         self.scheduler.frame_done(total)
         self.latency_ms.append((done - arrived) * 1000.0)
         self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
+        for observe in self.frame_observers:
+            observe(frame)
         if on_frame is not None:
             on_frame(frame, ctx)
 

@@ -131,6 +131,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
                             max_failures=settings.run["max_failures"], on_event=tell_plugins)
+        pipeline.settings = settings
         pipeline.start()
         sink = pipeline.sink = open_sink(settings, registry, source)
         registry.call_safely("edgefx_startup", pipeline=pipeline)

@@ -1,0 +1,127 @@
+"""Control commands: checked on the server thread, applied on the loop thread.
+
+``check`` turns a request (a dict from HTTP or WebSocket) into an ``Event`` for the bus or
+raises ``ControlError`` with the HTTP status to answer. Checking only reads the effects;
+changes happen in ``apply``, which the control plugin calls from ``edgefx_event`` on the
+loop's thread between frames, so no effect is changed in the middle of drawing a frame.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from edgefx.errors import ConfigError
+from edgefx.events import Event
+from edgefx.options import resolve_options
+from edgefx.plugin import Effect
+
+CONTROL_EVENT = "control"
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PATHLIKE = re.compile(r"[/\\~]|^\.|\.\w{2,5}$")
+
+
+class ControlError(Exception):
+    """A refused command: ``status`` is the HTTP status (400 bad value, 404 unknown effect)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def describe(effects: Mapping[str, Effect]) -> list[dict[str, Any]]:
+    """Every effect with its state and options (value, default, what is allowed, help)."""
+    out = []
+    for name, effect in effects.items():
+        options = {key: {"value": effect.settings.get(key), "default": opt.default, "allowed": opt.allowed(),
+                         "help": opt.help, "choices": list(opt.choices) if opt.choices else None,
+                         "min": opt.min, "max": opt.max}
+                   for key, opt in effect.options.items()}
+        out.append({"name": name, "enabled": effect.enabled, "layer": effect.layer.name.lower(), "options": options})
+    return out
+
+
+def media_path(path: Any, folders: Sequence[Path]) -> Path:
+    """``path`` (relative to one of the media ``folders``) resolved, or ``ControlError``: no absolute
+    paths, no ``..``, no symlink escapes, and the file must exist."""
+    if not isinstance(path, str) or not path:
+        raise ControlError(400, "path must be a non-empty string relative to a media folder")
+    rel = Path(path)
+    if rel.is_absolute() or path.startswith(("~", "\\")) or ".." in rel.parts or ":" in path:
+        raise ControlError(400, f"path {path!r} is not allowed: give it relative to a media folder, without '..'")
+    for folder in folders:
+        root = folder.resolve()
+        candidate = (root / rel).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    names = ", ".join(str(f) for f in folders) or "none configured ([control] media)"
+    raise ControlError(400, f"path {path!r} is not a file inside the media folders ({names})")
+
+
+def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path]) -> Event:
+    """Validate one command and return the bus event that carries it (with a reply ``Future``)."""
+    cmd = request.get("cmd")
+    if cmd in ("event", "hotkey"):
+        return _plain_event(cmd, request)
+    name = request.get("effect")
+    if name not in effects:
+        raise ControlError(404, f"unknown effect {name!r}; enabled in this run: {', '.join(effects) or 'none'}")
+    effect = effects[name]
+    if cmd == "toggle":
+        enabled = request.get("enabled", not effect.enabled)
+        if not isinstance(enabled, bool):
+            raise ControlError(400, "enabled must be true or false")
+        action: dict[str, Any] = {"action": "enable", "effect": name, "value": enabled}
+    elif cmd in ("set", "media"):
+        key = request.get("option")
+        if key not in effect.options:
+            raise ControlError(400, f"{name} has no option {key!r}; options: {', '.join(effect.options) or 'none'}")
+        if cmd == "media":
+            value: Any = str(media_path(request.get("path"), folders))
+        else:
+            value = request.get("value")
+            if isinstance(value, str) and PATHLIKE.search(value):
+                raise ControlError(400, f"{value!r} looks like a path: switch files with the media command")
+        try:
+            resolve_options(name, effect.options, {**effect.settings, key: value})
+        except ConfigError as exc:
+            raise ControlError(400, f"{exc.message} ({exc.hint})") from None
+        action = {"action": "option", "effect": name, "key": key, "value": value}
+    else:
+        raise ControlError(400, f"unknown command {cmd!r}; commands: toggle, set, media, event, hotkey")
+    return Event(CONTROL_EVENT, source="control", data={**action, "reply": Future()})
+
+
+def _plain_event(cmd: str, request: Mapping[str, Any]) -> Event:
+    """A trigger (any event name the trigger table or plugins listen to) or a hotkey."""
+    data = request.get("data") or {}
+    if not isinstance(data, dict):
+        raise ControlError(400, "data must be an object")
+    if cmd == "hotkey":
+        key = request.get("key")
+        if not isinstance(key, str) or not 0 < len(key) <= 16:
+            raise ControlError(400, "key must be a short string such as 'b' or 'F1'")
+        return Event("hotkey", source="control", data={**data, "key": key})
+    name = request.get("name")
+    if not isinstance(name, str) or not EVENT_NAME.match(name) or name == CONTROL_EVENT:
+        raise ControlError(400, f"event name {name!r} is not allowed: letters, digits, _.:- (not 'control')")
+    return Event(name, source="control", data=data)
+
+
+def apply(event: Event, effects: Mapping[str, Effect]) -> None:
+    """Carry out a checked command on the loop thread and settle its reply with the effect's state."""
+    data = event.data
+    reply: Future = data["reply"]
+    try:
+        effect = effects[data["effect"]]
+        if data["action"] == "enable":
+            effect.set_enabled(data["value"])
+        else:
+            effect.set_option(data["key"], data["value"])
+        reply.set_result({"effect": effect.name, "enabled": effect.enabled, "settings": dict(effect.settings)})
+    except Exception as exc:  # the reply must always settle; the loop goes on
+        reply.set_exception(exc)

@@ -1,0 +1,161 @@
+"""The control panel of a real ``edgefx run`` (subprocess, bound to 0.0.0.0 with a token) driven by
+Debian's headless Chromium through Selenium: clicking an effect's toggle changes the live preview.
+Also: requests without the token are refused, and bad input (unknown effect, paths outside the
+media folders, out-of-range values) is refused with the status and reason."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+TOKEN = "test-token-8c1f"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,900")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url: str, body: dict | None = None, token: str | None = TOKEN) -> tuple[int, dict | bytes]:
+    """One HTTP request; returns (status, JSON body or raw bytes)."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["X-Edgefx-Token"] = token
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=10) as r:
+            status, raw, kind = r.status, r.read(), r.headers.get_content_type()
+    except urllib.error.HTTPError as err:
+        status, raw, kind = err.code, err.read(), err.headers.get_content_type()
+    return status, json.loads(raw) if kind == "application/json" else raw
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """``edgefx run`` on live testsrc2 with the stats overlay (scale 1: the top 78 rows darkened)."""
+    tmp = tmp_path_factory.mktemp("control")
+    media = tmp / "media"
+    media.mkdir()
+    (media / "glasses.json").write_text("{}")
+    (tmp / "secret.json").write_text("{}")
+    port = free_port()
+    cmd = [sys.executable, "-m", "edgefx.cli", "run", "-i", "testsrc:?live=1&size=640x360&duration=90", "-o", "null",
+           "--effects", "stats", "--set", "effects.stats.scale=1.0", "--control", f"0.0.0.0:{port}",
+           "--set", f"control.token={TOKEN}", "--set", f"control.media=['{media}']", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if call(f"{base}/api/stats")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("control panel did not come up:\n" + proc.communicate()[0])
+    yield base, tmp
+    proc.send_signal(signal.SIGINT)
+    out = proc.communicate(timeout=20)[0]
+    assert "control panel at http://127.0.0.1:" in out
+
+
+def darkened_top(png: bytes) -> bool:
+    """Whether the stats box darkens the top of the preview: the cyan bar on the right is at half
+    brightness inside the box (rows 12-20 % of the height) and full brightness below it (27-36 %)."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    h, w = image.shape[:2]
+    cols = slice(int(0.88 * w), int(0.99 * w))
+    inside = np.median(image[int(0.12 * h):int(0.20 * h), cols].max(axis=2))
+    below = np.median(image[int(0.27 * h):int(0.36 * h), cols].max(axis=2))
+    assert below > 200, f"expected testsrc2's cyan bar below the box, got max-channel median {below}"
+    return bool(inside < 150)
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(DRIVER)))
+    yield driver
+    driver.quit()
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_toggle_in_the_browser_changes_the_live_preview(engine, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = engine
+    browser.get(f"{base}/?token={TOKEN}")
+    button = wait_for(lambda: browser.find_elements(By.ID, "toggle-stats"), what="the effect list")[0]
+    preview = browser.find_element(By.ID, "preview")
+    wait_for(lambda: browser.execute_script("return arguments[0].naturalWidth", preview) == 640, what="MJPEG")
+    assert darkened_top(preview.screenshot_as_png)
+    wait_for(lambda: "fps" in browser.find_element(By.ID, "stats").text, what="stats over the WebSocket")
+
+    button.click()
+    wait_for(lambda: not darkened_top(preview.screenshot_as_png), what="the overlay to disappear from the preview")
+    assert call(f"{base}/api/effects")[1][0]["enabled"] is False
+    assert browser.find_element(By.ID, "toggle-stats").text.endswith("off")
+
+    browser.find_element(By.ID, "toggle-stats").click()
+    wait_for(lambda: darkened_top(preview.screenshot_as_png), what="the overlay to come back")
+
+
+def test_off_localhost_every_request_needs_the_token(engine) -> None:
+    base, _ = engine
+    for path in ("/", "/api/effects", "/api/stats", "/api/preview.jpg", "/api/ws"):
+        assert call(base + path, token=None)[0] == 401, path
+        assert call(base + path, token="wrong")[0] == 401, path
+    assert call(f"{base}/api/effects/stats/toggle", {"enabled": False}, token=None)[0] == 401
+    status, effects = call(f"{base}/api/effects?token={TOKEN}", token=None)
+    assert status == 200 and effects[0]["name"] == "stats"
+    status, jpeg = call(f"{base}/api/preview.jpg")
+    assert status == 200 and cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape == (360, 640, 3)
+
+
+def test_bad_commands_are_refused_with_the_reason(engine) -> None:
+    base, tmp = engine
+    status, body = call(f"{base}/api/effects/nosuch/toggle", {"enabled": False})
+    assert status == 404 and "unknown effect 'nosuch'" in body["error"]
+    for path in ("../secret.json", str(tmp / "secret.json"), "/etc/passwd", "~/x.json", "missing.json"):
+        status, body = call(f"{base}/api/effects/stats/media", {"option": "refresh", "path": path})
+        assert status == 400 and "media folder" in body["error"], path
+    status, body = call(f"{base}/api/effects/stats/options", {"option": "refresh", "value": 5000})
+    assert status == 400 and "out of range" in body["error"]
+    status, body = call(f"{base}/api/effects/stats/options", {"option": "nosuch", "value": 1})
+    assert status == 400 and "no option 'nosuch'" in body["error"]
+    status, body = call(f"{base}/api/effects/stats/options", {"option": "refresh", "value": 20})
+    assert status == 200 and body["settings"]["refresh"] == 20  # applied by the loop, reported back
+    status, body = call(f"{base}/api/events", {"name": "control"})
+    assert status == 400 and "not allowed" in body["error"]
