@@ -1,0 +1,93 @@
+"""The control API of an in-process run bound to 127.0.0.1: no token needed there, commands over
+the WebSocket, changes and events arrive on the loop thread, media paths stay inside their folders."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from edgefx.config import load_settings
+from edgefx.control.commands import ControlError, media_path
+from edgefx.events import Event
+from edgefx.registry import Registry
+from edgefx.runner import execute
+
+
+def test_media_paths_stay_inside_the_media_folders(tmp_path: Path) -> None:
+    media, other = tmp_path / "media", tmp_path / "other"
+    (media / "masks").mkdir(parents=True)
+    other.mkdir()
+    (media / "masks" / "cat.json").write_text("{}")
+    (other / "secret.json").write_text("{}")
+    os.symlink(other / "secret.json", media / "link.json")
+    assert media_path("masks/cat.json", [other, media]) == (media / "masks" / "cat.json").resolve()
+    for bad in ("../other/secret.json", "masks/../../other/secret.json", str(other / "secret.json"),
+                "link.json", "~/secret.json", "masks/missing.json", "masks", "", None, "C:/x.json"):
+        with pytest.raises(ControlError) as info:
+            media_path(bad, [media])
+        assert info.value.status == 400 and "media folder" in info.value.message, bad
+
+
+def test_loopback_panel_websocket_commands_and_events_on_the_loop_thread() -> None:
+    settings = load_settings(None, {"input.url": "testsrc:?live=1&size=320x240&duration=6", "output.url": "null",
+                                    "run.effects": ["stats"], "control.enabled": True, "control.port": 0})
+    seen: list[tuple[Event, str]] = []
+    box: dict = {}
+
+    def run() -> None:
+        box["result"] = execute(settings, Registry(), on_open=lambda p: box.setdefault("pipeline", p),
+                                on_event=lambda e: seen.append((e, threading.current_thread().name)))
+
+    thread = threading.Thread(target=run, name="engine-loop", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while "pipeline" not in box and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from edgefx.plugins.control import _servers
+
+    server = _servers[id(box["pipeline"])]
+    assert server.token == "" and server.host == "127.0.0.1"
+    replies = asyncio.run(talk(f"http://127.0.0.1:{server.port}"))
+    thread.join(20)
+    assert replies["toggle"] == {"effect": "stats", "enabled": False, "settings": {"refresh": 10, "scale": 0.0}}
+    assert replies["unknown"]["status"] == 404
+    assert replies["rebinding"] == 403  # a page on another host name cannot drive the panel
+    assert replies["stats"]["fps"] > 10 and "p99" in replies["stats"]["frame_ms"]
+    by_name = {e.name: (e, thread_name) for e, thread_name in seen}
+    assert by_name["hotkey"][0].data == {"key": "b"} and by_name["snow"][0].data == {"amount": 3}
+    assert by_name["control"][0].data["effect"] == "stats"
+    assert {thread_name for _e, thread_name in by_name.values()} == {"engine-loop"}
+    assert box["pipeline"].effects["stats"].enabled is False
+    assert not _servers  # stopped with the run
+
+
+async def talk(base: str) -> dict:
+    out: dict = {}
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base}/api/ws") as ws:
+            first = await ws.receive_json()
+            assert first["type"] == "effects" and first["effects"][0]["enabled"] is True
+            commands = {"toggle": {"cmd": "toggle", "effect": "stats", "enabled": False},
+                        "unknown": {"cmd": "set", "effect": "nosuch", "option": "x", "value": 1},
+                        "hotkey": {"cmd": "hotkey", "key": "b"},
+                        "snow": {"cmd": "event", "name": "snow", "data": {"amount": 3}}}
+            for i, (label, command) in enumerate(commands.items()):
+                await ws.send_json({"id": i, **command})
+                while (msg := await ws.receive_json())["type"] != "reply":
+                    if msg["type"] == "stats":
+                        out["stats"] = msg
+                assert msg["id"] == i
+                out[label] = msg["body"] if msg["status"] == 200 else msg
+            while "stats" not in out:
+                msg = await ws.receive_json()
+                if msg["type"] == "stats":
+                    out["stats"] = msg
+        async with session.get(f"{base}/api/effects", headers={"Host": "evil.example"}) as r:
+            out["rebinding"] = r.status
+    return out
