@@ -8,6 +8,7 @@ import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import cv2
@@ -20,8 +21,10 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.plugin import Effect, Layer
 from edgefx.plugins.background.effect import Background
-from edgefx.plugins.background.front import PersonFront, link_layers
+from edgefx.plugins.person import hooks
 from edgefx.plugins.person.analyzer import PersonAnalyzer
+from edgefx.plugins.person.front import PersonFront, link_layers
+from edgefx.scheduler import Plan, RunEverything
 from edgefx.testing import photo, run_plugin, sample_frames
 
 EDGEFX = str(Path(sys.executable).with_name("edgefx"))
@@ -142,16 +145,32 @@ class Curtain(Effect):
         frame.image[:] = (0, 0, 255)
 
 
-def test_effects_behind_the_person_stay_behind(models_dir):
-    frames = sample_frames(3, SIZE)
-    effects = {"background": Background({"mode": "blur"}), "person_front": PersonFront(), "curtain": Curtain()}
-    assert link_layers(effects) == []
-    run = run_plugin(*effects.values(), frames=frames)
-    alpha = run.results[-1]["person"].full(SIZE[1], SIZE[0])
-    out = run.images[-1]
-    assert np.array_equal(out[alpha == 255], frames[-1][alpha == 255])  # the person on top
-    assert (out[alpha == 0] == (0, 0, 255)).all()  # the curtain over the background
-    assert "person_front" in link_layers({"curtain": Curtain(), "background": Background()})[0]
+@pytest.mark.parametrize(("with_background", "overlap"), [(True, False), (False, True)])
+def test_effects_behind_the_person_stay_behind(models_dir, with_background, overlap):
+    """With or without a background, analyzers in line or one frame ahead on a worker thread."""
+    frames = sample_frames(4, SIZE)
+    person, front = PersonAnalyzer(), PersonFront()
+    effects = {"person_front": front, "curtain": Curtain()}
+    if with_background:
+        effects["background"] = Background({"mode": "blur"})
+    hooks.edgefx_startup(SimpleNamespace(analyzers={"person": person}, effects=effects))
+    assert person.keep_frame and front.behind == [effects["curtain"]]
+    run = run_plugin(person, *effects.values(), frames=frames, scheduler=EveryOther(overlap))
+    for i in (2, 3):  # fresh and carried
+        alpha = run.results[i]["person"].full(SIZE[1], SIZE[0])
+        assert np.array_equal(run.images[i][alpha == 255], frames[i][alpha == 255])  # the person on top
+        assert (run.images[i][alpha == 0] == (0, 0, 255)).all()  # the curtain over the background
+    assert run.ages[3]["person"] == 1
+    warning = link_layers({"person": PersonAnalyzer()}, {"curtain": Curtain(), "background": Background()})
+    assert "person_front" in warning[0]
+
+
+class EveryOther(RunEverything):
+    """Runs the analyzers fresh on even frames only: the others are carried."""
+
+    def plan(self, ctx, analyzers, effects):
+        plan = super().plan(ctx, analyzers, effects)
+        return Plan(set(analyzers) if ctx.frame.index % 2 == 0 else set(), plan.notes)
 
 
 def test_blur_through_the_real_pipeline_and_cli(models_dir, tmp_path):

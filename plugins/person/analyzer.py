@@ -51,6 +51,9 @@ class PersonAnalyzer(Analyzer):
         super().__init__(settings)
         self.models: dict[str, TFLiteModel] = {}
         self.smoother = TemporalSmoother(self.settings["smoothing"])
+        self.keep_frame = False
+        """Set by ``link_layers`` when effects draw behind the person: every result then keeps a copy
+        of its frame as it came in (``PersonMask.original``) for ``person_front``."""
 
     def start(self, stream: StreamInfo | None = None) -> None:
         """Load both models (the level or the frame's aspect may switch between them)."""
@@ -92,7 +95,14 @@ class PersonAnalyzer(Analyzer):
             prob = guided_filter(grey, prob, self.settings["radius"], self.settings["eps"], subsample=2)
         else:
             grey = _grey(guide)
-        return PersonMask(self._alpha(self.smoother.update(prob, grey)), guide)
+        original = frame.image.copy() if self.keep_frame else None
+        return PersonMask(self._alpha(self.smoother.update(prob, grey)), guide, original)
+
+    def carry(self, frame: Frame, ctx: FrameContext, last: PersonMask | None) -> PersonMask | None:
+        """The last mask; with ``keep_frame``, over this frame's pixels (never an older picture)."""
+        if last is None or not self.keep_frame:
+            return last
+        return last.carried(frame.image.copy())
 
     def _alpha(self, prob: np.ndarray) -> np.ndarray:
         """Probability -> uint8 alpha: a linear ramp ``softness`` wide centred on ``threshold``."""

@@ -10,14 +10,23 @@ class PersonMask:
     """A person mask: ``small`` is uint8 (0 background .. 255 person) at the analyzer's
     resolution; ``full(h, w)`` is the same mask at frame size, upsampled once and memoised.
     ``image`` is the frame at ``small``'s size (BGR uint8): effects may reuse it instead of
-    shrinking the frame again."""
+    shrinking the frame again. ``original`` is a copy of the whole frame as it came in, kept
+    only when effects draw behind the person (``person_front`` pastes the person back from it).
+    """
 
-    __slots__ = ("_full", "image", "small")
+    __slots__ = ("_full", "image", "original", "small")
 
-    def __init__(self, small: np.ndarray, image: np.ndarray) -> None:
+    def __init__(self, small: np.ndarray, image: np.ndarray, original: np.ndarray | None = None) -> None:
         self.small = small
         self.image = image
+        self.original = original
         self._full: dict[tuple[int, int], np.ndarray] = {}
+
+    def carried(self, original: np.ndarray | None) -> PersonMask:
+        """The same mask (sharing the upsampled copies) over another frame's ``original`` pixels."""
+        out = PersonMask(self.small, self.image, original)
+        out._full = self._full
+        return out
 
     def full(self, h: int, w: int) -> np.ndarray:
         """The mask at ``h`` x ``w`` (bilinear upsampling), computed on first use."""

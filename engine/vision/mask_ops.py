@@ -1,0 +1,67 @@
+"""Blending with an 8-bit mask, in place, touching only the mask's bounding box where possible."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+Box = tuple[int, int, int, int]
+"""``(x, y, width, height)`` outside which a mask is 0."""
+
+
+def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | None = None, *,
+              weighted: np.ndarray | None = None, box: Box | None = None) -> None:
+    """``image = image * alpha + background * (1 - alpha)`` in place (alpha uint8, 255 keeps ``image``).
+
+    ``weighted`` instead gives ``background * (1 - alpha)`` already multiplied, at any size
+    (it is upsampled): the cheap path of a blurred background. ``box`` bounds where alpha is
+    not 0: outside it the background is copied, not blended.
+    """
+    h, w = image.shape[:2]
+    if weighted is not None and weighted.shape[:2] != (h, w):
+        weighted = cv2.resize(weighted, (w, h), interpolation=cv2.INTER_LINEAR)
+    outside = weighted if weighted is not None else background
+    if outside is None:
+        raise ValueError("composite needs background or weighted")
+    x, y, bw, bh = box or (0, 0, w, h)
+    if bw and bh:
+        roi = image[y:y + bh, x:x + bw]
+        alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+        if weighted is None:
+            part = cv2.multiply(outside[y:y + bh, x:x + bw], 255 - alpha3, scale=1.0 / 255.0)
+        else:
+            part = weighted[y:y + bh, x:x + bw]
+        cv2.multiply(roi, alpha3, dst=roi, scale=1.0 / 255.0)
+        cv2.add(roi, part, dst=roi)
+    else:
+        y = bh = 0
+    image[:y] = outside[:y]
+    image[y + bh:] = outside[y + bh:]
+    image[y:y + bh, :x] = outside[y:y + bh, :x]
+    image[y:y + bh, x + bw:] = outside[y:y + bh, x + bw:]
+
+
+def paste(image: np.ndarray, source: np.ndarray, alpha: np.ndarray, box: Box | None = None) -> None:
+    """``image = source * alpha + image * (1 - alpha)`` in place, only inside ``box`` (alpha is 0 outside)."""
+    h, w = image.shape[:2]
+    x, y, bw, bh = box or (0, 0, w, h)
+    if not (bw and bh):
+        return
+    roi = image[y:y + bh, x:x + bw]
+    alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+    front = cv2.multiply(source[y:y + bh, x:x + bw], alpha3, scale=1.0 / 255.0)
+    cv2.multiply(roi, 255 - alpha3, dst=roi, scale=1.0 / 255.0)
+    cv2.add(roi, front, dst=roi)
+
+
+def weighted_blur(image: np.ndarray, alpha: np.ndarray, box: tuple[int, int]) -> np.ndarray:
+    """Blur of ``image`` (BGR uint8) over the pixels where ``alpha`` (uint8) is low only:
+    ``blur(image * (1 - a)) / blur(1 - a)``, two box passes (a tent). Returns BGR uint8.
+
+    Pixels of the masked object do not bleed into their surroundings (no halo).
+    """
+    inv = (255 - alpha).astype(np.float32)
+    picture = cv2.multiply(image.astype(np.float32), cv2.cvtColor(inv, cv2.COLOR_GRAY2BGR))
+    picture = cv2.blur(cv2.blur(picture, box), box)
+    inv = cv2.max(cv2.blur(cv2.blur(inv, box), box), 1e-2)
+    return cv2.divide(picture, cv2.cvtColor(inv, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_8U)
