@@ -41,7 +41,8 @@ def create_recognizer(settings: dict[str, Any]) -> Recognizer:
         from edgefx.plugins.speech.vosk import VoskRecognizer, check_model_dir
         if not settings["model"]:
             check_model_dir(Path("(model not set)"))
-        return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"])
+        return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"],
+                              settings["partials"])
     from edgefx.plugins.speech.sphinx import SphinxRecognizer
     return SphinxRecognizer(settings["keywords"], settings["threshold"], settings["thresholds"])
 
@@ -63,12 +64,17 @@ class SpeechAnalyzer(Analyzer):
         "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-30}", type=dict),
         "fillers": Option([], "Vosk grammar words that absorb other speech and never fire", type=list),
         "min_confidence": Option(0.0, "Vosk: ignore final results scored below this", min=0.0, max=1.0),
+        "partials": Option(True, "Vosk: fire from partial results as soon as a keyword shows up (can be before "
+                                 "it ends); false: wait for the final result (exact word end, after a pause)"),
+        "lookahead": Option(1.0, "files: seconds of audio heard ahead of the video so a keyword lands on the frame "
+                                 "where it ends (Vosk with partials = false needs about 1.5)", min=0.0, max=5.0),
         "queue_seconds": Option(2.0, "live audio buffered for the recognizer before the oldest is dropped",
                                 min=0.1, max=30.0),
     }
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
+        self.audio_lookahead = self.settings["lookahead"]
         self.bus: EventBus | None = None
         self.recognizer: Recognizer | None = None
         self.worker: AudioWorker | None = None

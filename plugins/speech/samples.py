@@ -63,8 +63,8 @@ def korean_model_dir() -> Path | None:
 
 KOREAN_KEYWORD = "미터"
 """Korean loanword "meter": the Korean model hears it in "ten meters" of goforward.raw."""
-KOREAN_FILLERS = ["고", "그", "이", "다", "네"]
-"""Short common Korean words that absorb the rest of the speech (the model has no ``[unk]``)."""
+KOREAN_FILLERS = ["고"]
+"""A short common Korean word that absorbs the rest of the speech (the model has no ``[unk]``)."""
 
 
 def to_frames(samples: np.ndarray, rate: int = 48000, chunk: int = 960) -> list[av.AudioFrame]:

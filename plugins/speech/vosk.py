@@ -3,7 +3,8 @@
 Where the model has a runtime graph (``graph/HCLr.fst`` + ``graph/Gr.fst``) recognition is
 restricted to a grammar: the keywords, optional filler words, and ``[unk]`` when the model
 knows it. A keyword fires from the partial result as soon as it shows up (time: the audio
-heard so far, confidence unknown), or else from the final result (the word's end time and
+heard so far, confidence unknown; it can come early, while the word is still being spoken),
+or else from the final result (the word's end time and
 confidence). Models with a static graph recognise freely and the keywords are picked out.
 """
 
@@ -56,12 +57,14 @@ def knows_word(path: Path, word: str) -> bool:
 class VoskRecognizer:
     """Streams audio into a ``KaldiRecognizer``; ``fillers`` are grammar words that absorb other
     speech and never fire (useful for models without ``[unk]``); final hits below
-    ``min_confidence`` are ignored."""
+    ``min_confidence`` are ignored. ``partials=False`` waits for final results (exact word ends,
+    after the speaker pauses) instead of firing from the partial hypothesis, which can name a
+    keyword before it has been fully spoken."""
 
     name = "vosk"
 
     def __init__(self, keywords: list[str], model_dir: str, fillers: list[str] | tuple[str, ...] = (),
-                 min_confidence: float = 0.0) -> None:
+                 min_confidence: float = 0.0, partials: bool = True) -> None:
         import vosk
 
         path = check_model_dir(Path(model_dir).expanduser())
@@ -70,6 +73,7 @@ class VoskRecognizer:
         self.model = vosk.Model(str(path))
         self.keywords = [k.lower() for k in keywords]
         self.min_confidence = min_confidence
+        self.partials = partials
         self.grammar: list[str] | None = None
         if has_runtime_graph(path):
             self.grammar = [*self.keywords, *(f.lower() for f in fillers if f.lower() not in self.keywords)]
@@ -80,6 +84,8 @@ class VoskRecognizer:
         self.utt = Utterance()
         self._fired: Counter[str] = Counter()
         self._rec: Any = None
+        self.last_result: list[dict[str, Any]] = []
+        """Words of the latest final result (``word``, ``start``, ``end`` in media time, ``conf``): diagnostics."""
 
     def _new_recognizer(self) -> None:
         """A fresh recognizer: its word times count from the utterance start."""
@@ -93,6 +99,8 @@ class VoskRecognizer:
             self._new_recognizer()
         if self._rec.AcceptWaveform(samples.astype(np.int16, copy=False).tobytes()):
             return self._final(json.loads(self._rec.Result()).get("result", []))
+        if not self.partials:
+            return []
         return self._partial(json.loads(self._rec.PartialResult()).get("partial", ""))
 
     def _partial(self, text: str) -> list[Hit]:
@@ -106,6 +114,8 @@ class VoskRecognizer:
 
     def _final(self, words: list[dict[str, Any]]) -> list[Hit]:
         """Keywords of a final result not already fired from partials; phrases match word runs."""
+        self.last_result = [{**w, "start": self.utt.at(float(w["start"])), "end": self.utt.at(float(w["end"]))}
+                            for w in words]
         hits = []
         seen: Counter[str] = Counter()
         tokens = [w["word"].lower() for w in words]
