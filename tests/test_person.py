@@ -110,3 +110,18 @@ def test_analyze_cli_writes_frame_size_pngs(models_dir, tmp_path):
         assert line["person"]["mask"] == f"person/{line['index']}.png"
         assert png.shape == (240, 320) and png.dtype == np.uint8
         assert 0.1 < (png >= 128).mean() < 0.9
+
+
+def test_threshold_and_softness_shape_the_edge(models_dir):
+    image = photo("astronaut")
+
+    def full(**options) -> np.ndarray:
+        analyzer = PersonAnalyzer({"smoothing": 0.0, **options})
+        analyzer.start()
+        frame = Frame(image, 0, Fraction(1, 30), 0)
+        return analyzer.analyze(frame, FrameContext(frame)).small
+
+    hard, soft = full(softness=0.0), full(softness=0.6)
+    assert set(np.unique(hard)) <= {0, 255}
+    assert np.count_nonzero((soft > 0) & (soft < 255)) > 2 * np.count_nonzero((full() > 0) & (full() < 255)) > 0
+    assert np.count_nonzero(full(threshold=0.9) >= 128) < np.count_nonzero(full(threshold=0.1) >= 128)

@@ -106,7 +106,9 @@ class PersonAnalyzer(Analyzer):
 
     def _alpha(self, prob: np.ndarray) -> np.ndarray:
         """Probability -> uint8 alpha: a linear ramp ``softness`` wide centred on ``threshold``."""
-        t, soft = self.settings["threshold"], max(self.settings["softness"], 1e-3)
+        t, soft = self.settings["threshold"], self.settings["softness"]
+        if soft == 0.0:
+            return np.where(prob >= t, 255, 0).astype(np.uint8)
         alpha = (prob - (t - soft / 2)) * (255.0 / soft)
         return np.clip(alpha, 0, 255).astype(np.uint8)
 
