@@ -54,13 +54,18 @@ class Particles(Effect):
         self.bucket = np.zeros(cap, np.int8)
         self.color = np.zeros((cap, 3), np.float32)
         self.count = 0
-        self._spawn_debt = 0.0
+        self._spawn_debt = 1.0  # switched on, the first particle shows on the first frame
         self._last_t: float | None = None
         self._sprites: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._sprite_key: tuple[str, int, float] | None = None
 
     def start(self, stream: StreamInfo | None = None) -> None:
         self._last_t = None
+
+    def set_enabled(self, enabled: bool) -> None:
+        if enabled and not self.enabled:
+            self._spawn_debt = max(self._spawn_debt, 1.0)
+        self.enabled = enabled
 
     @property
     def active(self) -> bool:

@@ -1,0 +1,69 @@
+"""The particles effect through the real loop on real photos: off until switched on, every kind
+draws, the count is capped (fewer at cheaper levels), switched off it empties and goes idle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgefx.events import Event
+from edgefx.plugin import Layer
+from edgefx.plugins.particles.effect import Particles
+from edgefx.plugins.particles.kinds import KINDS
+from edgefx.testing import measure_cost, run_plugin
+
+
+def changed_pixels(run) -> list[int]:
+    return [int(np.count_nonzero(np.any(a != b, axis=2))) for a, b in zip(run.images, run.inputs, strict=True)]
+
+
+def test_off_until_switched_on() -> None:
+    run = run_plugin(Particles, frames=20, size=(320, 180))
+    assert changed_pixels(run) == [0] * 20
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_draws(kind: str) -> None:
+    run = run_plugin(Particles, frames=45, size=(320, 180),
+                     options={"particles": {"kind": kind, "always_on": True, "seed": 4}})
+    changed = changed_pixels(run)
+    assert changed[0] > 0 and changed[-1] > 150, changed[::10]
+
+
+def test_sparks_add_light() -> None:
+    run = run_plugin(Particles, frames=45, size=(320, 180),
+                     options={"particles": {"kind": "sparks", "always_on": True, "seed": 4}})
+    diff = run.images[-1].astype(int) - run.inputs[-1].astype(int)
+    assert diff.min() >= 0 and diff.max() > 60  # additive: never darker, bright cores
+
+
+def test_count_is_capped_and_levels_draw_fewer() -> None:
+    counts = {}
+    for level in Particles.levels:
+        effect = Particles({"always_on": True, "max": 80, "rate": 2000.0, "seed": 2})
+        effect.set_level(level)
+        run_plugin(effect, frames=30, size=(320, 180), keep_images=False)
+        counts[level] = effect.count
+    assert counts == {"full": 80, "half": 40, "quarter": 20}
+
+
+def test_switched_off_particles_finish_then_idle() -> None:
+    effect = Particles({"always_on": True, "seed": 5, "kind": "sparks"})
+    run = run_plugin(effect, frames=90, size=(320, 180), events=[Event("x", 1.0)])
+    assert effect.active
+    effect.set_enabled(False)
+    alive = effect.count
+    run = run_plugin(effect, frames=60, size=(320, 180))
+    assert alive > 0 and effect.count == 0 and not effect.active
+    assert changed_pixels(run)[-1] == 0
+
+
+def test_behind_person_layer_needs_the_person_analyzer() -> None:
+    effect = Particles({"layer": "behind_person"})
+    assert effect.layer == Layer.BEHIND_PERSON and effect.requires == ("person",)
+    assert Particles().layer == Layer.FOREGROUND and Particles().requires == ()
+
+
+def test_cost_at_720p_is_measured() -> None:
+    cost = measure_cost(Particles, frames=20, options={"particles": {"always_on": True, "seed": 1}})
+    assert cost["n"] == 20 and cost["median_ms"] > 0
