@@ -7,7 +7,7 @@ a man in a car, white shirt, bright window). The rod is a light paper-coloured c
 Every frame gets the same lighting gain (a ramp, e.g. a cloud or auto-exposure) and sensor noise;
 fast swings are motion-blurred by averaging sub-frame renders. Everything is seeded.
 
-Ground truth is the *visible* rod: ``base`` is where it leaves the fist (its lower end when there
+Ground truth is the *visible* rod: ``base`` is where it leaves the fist (its held end when there
 is no fist), ``tip`` its far end, both at the middle of the exposure, in frame pixels.
 """
 
@@ -94,8 +94,9 @@ def _pose(end: tuple[float, float], angle_deg: float, length: float) -> Pose:
 
 def path_fn(kind: str, size: tuple[int, int], frames: int) -> Callable[[float], Pose]:
     """Rod pose as a function of frame time (in frames): ``sweep`` (a tilted rod crossing the frame),
-    ``circle`` (swinging around the wrist through ±70°), ``fast`` (a fast overhead swing), ``still``
-    (upright in the centre, for calibration)."""
+    ``circle`` (swinging around the wrist through ±70°), ``fast`` (a fast overhead swing), ``hang``
+    (pointing down from a hand near the top: the hilt is the upper end), ``still`` (upright in the
+    centre, for calibration)."""
     w, h = size
     length = 0.5 * h
     if kind == "sweep":
@@ -107,9 +108,12 @@ def path_fn(kind: str, size: tuple[int, int], frames: int) -> Callable[[float], 
     if kind == "fast":
         return lambda t: _pose((w * 0.5 + 0.1 * w * math.sin(2 * math.pi * t / 30), h * 0.78),
                                75 * math.sin(2 * math.pi * t / 30), length)
+    if kind == "hang":
+        return lambda t: _pose((w * (0.5 + 0.15 * math.sin(2 * math.pi * t / 90)), h * 0.12),
+                               180 + 30 * math.sin(2 * math.pi * t / 45), length * 0.8)
     if kind == "still":
         return lambda t: _pose((w * 0.5, h * 0.8), 0.0, length)
-    raise ValueError(f"unknown path {kind!r}; paths are sweep, circle, fast, still")
+    raise ValueError(f"unknown path {kind!r}; paths are sweep, circle, fast, hang, still")
 
 
 def _segment_layer(shape: tuple[int, int], p0: np.ndarray, p1: np.ndarray, radius: float,

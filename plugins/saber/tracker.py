@@ -46,6 +46,8 @@ class TrackParams:
     fast: float = 0.02
     """Endpoint speed (fraction of the diagonal per frame) above which motion blur may fade the tip: the
     tip is then kept at the stick's length measured while it moved slowly."""
+    grow: float = 1.25
+    """Most the measured stick may outgrow its learned length in one frame."""
 
 
 def _point(p: np.ndarray) -> tuple[float, float]:
@@ -153,8 +155,12 @@ class SaberTracker:
 
     def _keep_length(self, base: np.ndarray, tip: np.ndarray, fast: bool) -> np.ndarray:
         """Learn the stick's length while it moves slowly; while it moves fast, put a tip that blur cut
-        short back at that length along the measured axis."""
+        short back at that length along the measured axis. A tip running far past that length (into a
+        bright wall behind the tip) is cut back to ``grow`` times it."""
         length = float(np.hypot(*(tip - base)))
+        if self.length is not None and length > self.params.grow * self.length:
+            tip = base + (tip - base) * (self.params.grow * self.length / length)
+            length = self.params.grow * self.length
         if not fast:
             self.length = length if self.length is None else 0.8 * self.length + 0.2 * length
             return tip
