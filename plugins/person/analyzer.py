@@ -41,7 +41,7 @@ class PersonAnalyzer(Analyzer):
                             min=0.0, max=0.98),
         "refine": Option(True, "snap the mask to the frame's edges (guided filter)"),
         "guide_width": Option(320, "width of the refinement (and of PersonMask.small) at level full",
-                              min=64, max=1280),
+                              min=256, max=1280),
         "radius": Option(2, "guided filter radius (pixels at half the refinement size)", min=1, max=16),
         "eps": Option(0.002, "guided filter regulariser (larger = smoother edge)", min=1e-6, max=1.0),
         "threads": Option(1, "LiteRT threads", min=1, max=8),
@@ -84,17 +84,20 @@ class PersonAnalyzer(Analyzer):
         return model.run(rgb[None])[0][0, :, :, 0], small
 
     def analyze(self, frame: Frame, ctx: FrameContext) -> PersonMask:
-        prob, guide = self.probability(frame.image)
-        if self.settings["refine"] and self.level != "lite":
-            if self.level == "full":
-                gw = min(self.settings["guide_width"], frame.width)
-                gh = max(1, round(gw * frame.height / frame.width))
-                guide = cv2.resize(frame.image, (gw, gh), interpolation=cv2.INTER_LINEAR)
-            grey = _grey(guide)
+        refine = self.settings["refine"] and self.level != "lite"
+        guide = frame.image
+        if refine and self.level == "full":  # the model's input is shrunk from the guide: one pass over the frame
+            gw = min(self.settings["guide_width"], frame.width)
+            guide = cv2.resize(frame.image, (gw, max(1, round(gw * frame.height / frame.width))),
+                               interpolation=cv2.INTER_LINEAR)
+        prob, small = self.probability(guide)
+        if refine:
+            guide = guide if self.level == "full" else small
             prob = cv2.resize(prob, (guide.shape[1], guide.shape[0]), interpolation=cv2.INTER_LINEAR)
+            grey = _grey(guide)
             prob = guided_filter(grey, prob, self.settings["radius"], self.settings["eps"], subsample=2)
         else:
-            grey = _grey(guide)
+            guide, grey = small, _grey(small)
         original = frame.image.copy() if self.keep_frame else None
         return PersonMask(self._alpha(self.smoother.update(prob, grey)), guide, original)
 
