@@ -4,6 +4,7 @@ the person, and the real pipeline and CLI run it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -126,7 +127,7 @@ def test_video_mode_loops_the_clip(ctx, tmp_path):
 @pytest.mark.parametrize("mode", ["image", "video"])
 def test_missing_file_is_named_before_the_first_frame(models_dir, tmp_path, mode):
     missing = tmp_path / f"nowhere.{'png' if mode == 'image' else 'mp4'}"
-    with pytest.raises(ConfigError, match=str(missing)):
+    with pytest.raises(ConfigError, match=re.escape(str(missing))):
         Background({"mode": mode, "path": str(missing)}).start(stream(*SIZE))
     out = tmp_path / "out.mp4"
     done = subprocess.run([EDGEFX, "run", "-i", "demo:?seconds=1", "-o", str(out), "--effects", "background",
@@ -186,3 +187,19 @@ def test_blur_through_the_real_pipeline_and_cli(models_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     with av.open(str(video)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 30
+
+
+def test_options_change_while_running(ctx, tmp_path):
+    effect = Background()
+    effect.start(stream(*SIZE))
+    with pytest.raises(ConfigError, match=r"nowhere\.png"):
+        effect.set_option("path", str(tmp_path / "nowhere.png"))  # fine while the mode is blur
+        effect.set_option("mode", "image")
+    assert effect.settings["mode"] == "blur"  # the bad change is not kept
+    picture = tmp_path / "coffee.png"
+    cv2.imwrite(str(picture), photo("coffee"))
+    effect.set_option("path", str(picture))
+    effect.set_option("mode", "image")
+    assert effect.backdrop is not None and effect.backdrop.shape == (SIZE[1], SIZE[0], 3)
+    with pytest.raises(ConfigError, match="colour"):
+        effect.set_option("colour", [0, 300, 0])

@@ -59,10 +59,16 @@ class VideoBackdrop:
             raise ConfigError(f"background: cannot decode video {self.file}: {exc}",
                               "use a video file FFmpeg can read (MP4/H.264, WebM, ...)") from None
         self.frames = self.container.decode(self.stream)
-        self.current = self.next()
+        self.pending: np.ndarray | None = self._decode()  # now: a file without pictures fails before any frame
 
     def next(self) -> np.ndarray:
         """The next picture, fitted to the frame (back to the start after the last one)."""
+        if self.pending is not None:
+            picture, self.pending = self.pending, None
+            return picture
+        return self._decode()
+
+    def _decode(self) -> np.ndarray:
         for _attempt in range(2):
             try:
                 picture = next(self.frames).to_ndarray(format="bgr24")

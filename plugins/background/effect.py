@@ -43,23 +43,44 @@ class Background(Effect):
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
+        self.stream: StreamInfo | None = None
         self.backdrop: np.ndarray | None = None
         self.video: VideoBackdrop | None = None
         self.plate: np.ndarray | None = None
 
     def start(self, stream: StreamInfo) -> None:
         """Load the replacement image or open the video (errors name the path, before any frame)."""
-        s, colour = self.settings, self.colour
-        if len(s["colour"]) != 3:
-            raise ConfigError(f"background: colour = {s['colour']!r} needs three values", "write colour = [B, G, R]")
+        self.stream = stream
+        self._load()
+
+    def set_option(self, key: str, value: Any) -> None:
+        """Change one option while running; a new image or video is loaded at once (a bad path
+        raises ``ConfigError`` and the previous settings stay)."""
+        previous = self.settings
+        super().set_option(key, value)
+        if self.stream is not None and key in ("mode", "path", "fit", "colour"):
+            try:
+                self._load()
+            except ConfigError:
+                self.settings = previous
+                raise
+
+    def _load(self) -> None:
+        s, stream = self.settings, self.stream
+        assert stream is not None
+        colour = s["colour"]
+        if len(colour) != 3 or not all(isinstance(v, int) and 0 <= v <= 255 for v in colour):
+            raise ConfigError(f"background: colour = {colour!r} is not a colour",
+                              "write colour = [B, G, R], each 0-255")
+        self.close()
         if s["mode"] == "image":
-            self.backdrop = load_image(s["path"], stream.width, stream.height, s["fit"], colour)
+            self.backdrop = load_image(s["path"], stream.width, stream.height, s["fit"], self.colour)
         elif s["mode"] == "video":
-            self.video = VideoBackdrop(s["path"], stream.width, stream.height, s["fit"], colour)
+            self.video = VideoBackdrop(s["path"], stream.width, stream.height, s["fit"], self.colour)
 
     @property
     def colour(self) -> tuple[int, int, int]:
-        b, g, r = (int(np.clip(v, 0, 255)) for v in self.settings["colour"])
+        b, g, r = self.settings["colour"]
         return b, g, r
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
@@ -100,6 +121,7 @@ class Background(Effect):
         return cv2.multiply(background, cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
     def close(self) -> None:
+        self.backdrop = None
         if self.video is not None:
             self.video.close()
             self.video = None
