@@ -64,7 +64,8 @@ class Pipeline:
     ``sink`` (it may be opened only after the plugins started), then call ``run``.
 
     Attributes plugins may use from hooks: ``stream`` (``StreamInfo``), ``bus``,
-    ``analyzers`` and ``effects`` (name -> object), ``metrics``, ``guard``.
+    ``analyzers`` and ``effects`` (name -> object), ``metrics``, ``guard``, ``settings`` (the run's
+    ``Settings``; sections such as ``[control]`` are in ``settings.extra``) and ``frame_observers``.
     """
 
     def __init__(self, source: Source, sink: Sink | None, analyzers: Mapping[str, Analyzer],
