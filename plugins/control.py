@@ -7,6 +7,7 @@ from typing import Any
 
 from edgefx import hookimpl
 from edgefx.control.commands import CONTROL_EVENT, apply
+from edgefx.errors import ConfigError
 from edgefx.events import Event
 
 _servers: dict[int, Any] = {}
@@ -18,7 +19,10 @@ def edgefx_startup(pipeline):
     cfg = (getattr(pipeline.settings, "extra", None) or {}).get("control")
     if not cfg or not cfg["enabled"]:
         return
-    from edgefx.control.server import ControlServer  # aiohttp only when the panel is used
+    try:
+        from edgefx.control.server import ControlServer  # aiohttp only when the panel is used
+    except ImportError as exc:
+        raise ConfigError(f"the control panel needs {exc.name}", "pip install 'edgefx[control]'") from None
 
     server = ControlServer(pipeline, cfg["host"], cfg["port"], cfg["token"], cfg["media"], cfg["preview_fps"])
     server.start()

@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from edgefx.config import load_settings
@@ -17,6 +16,8 @@ from edgefx.control.commands import ControlError, media_path
 from edgefx.events import Event
 from edgefx.registry import Registry
 from edgefx.runner import execute
+
+aiohttp = pytest.importorskip("aiohttp", reason="the control panel needs its extra: pip install -e '.[control]'")
 
 
 def test_media_paths_stay_inside_the_media_folders(tmp_path: Path) -> None:
