@@ -20,6 +20,16 @@ LEVEL_WIDTHS = {"full": 320, "lite": 224}
 """Width of the working image per quality level (the frame is downscaled to it)."""
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` scaled down to ``width`` x ``height``. Exact halvings with bilinear interpolation
+    average 2x2 blocks like area averaging at a fifth of its cost; a last bilinear step does the rest."""
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 class SaberAnalyzer(Analyzer):
     """The stick's base (hilt) and tip; result: ``Saber`` or ``None``.
 
@@ -76,7 +86,7 @@ class SaberAnalyzer(Analyzer):
         tracker = self._tracker_for(w, h)
         work_w = min(w, LEVEL_WIDTHS[self.level])
         work_h = max(1, round(h * work_w / w))
-        small = cv2.resize(frame.image, (work_w, work_h), interpolation=cv2.INTER_AREA)
+        small = shrink(frame.image, work_w, work_h)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
         mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
         s = self.settings
