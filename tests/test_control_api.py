@@ -85,7 +85,7 @@ async def talk(base: str) -> dict:
                         out["stats"] = msg
                 assert msg["id"] == i
                 out[label] = msg["body"] if msg["status"] == 200 else msg
-            while "stats" not in out:
+            while out.get("stats", {}).get("frames", 0) < 30:  # pushed every second
                 msg = await ws.receive_json()
                 if msg["type"] == "stats":
                     out["stats"] = msg
