@@ -92,3 +92,71 @@ async def talk(base: str) -> dict:
         async with session.get(f"{base}/api/effects", headers={"Host": "evil.example"}) as r:
             out["rebinding"] = r.status
     return out
+
+
+def test_switching_the_background_image_through_the_panel_changes_the_preview(tmp_path: Path) -> None:
+    """The media command end to end: real photos in a media folder, the background effect (person
+    segmentation on testsrc2 finds nobody, so the whole frame becomes the backdrop)."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    registry = Registry()
+    if "background" not in registry.effects:
+        pytest.skip("the background effect is not installed")
+    media = tmp_path / "media"
+    media.mkdir()
+    photos = {name: cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR) for name in ("coffee", "chelsea")}
+    for name, image in photos.items():
+        cv2.imwrite(str(media / f"{name}.png"), image)
+    (media / "notes.txt").write_text("not an image")
+    settings = load_settings(None, {"input.url": "testsrc:?live=1&size=320x240&duration=8", "output.url": "null",
+                                    "run.effects": ["background"], "effects.background.mode": "image",
+                                    "effects.background.path": str(media / "coffee.png"),
+                                    "control.enabled": True, "control.port": 0, "control.media": [str(media)]})
+    box: dict = {}
+    thread = threading.Thread(target=lambda: execute(settings, registry, on_open=lambda p: box.setdefault("p", p)),
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while "p" not in box and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from edgefx.plugins.control import _servers
+
+    base = f"http://127.0.0.1:{_servers[id(box['p'])].port}"
+
+    def closest(jpeg: bytes) -> str:
+        shot = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).astype(np.float32)
+        diffs = {name: float(np.abs(cv2.resize(img, (320, 240), interpolation=cv2.INTER_AREA) - shot).mean())
+                 for name, img in photos.items()}  # both photos are 4:3 like the frame: cover = resize
+        return min(diffs, key=diffs.get)
+
+    async def session_run() -> dict:
+        out: dict = {}
+        async with aiohttp.ClientSession() as session:
+            async def post(path: str) -> tuple[int, dict]:
+                async with session.post(f"{base}/api/effects/background/media",
+                                        json={"option": "path", "path": path}) as r:
+                    return r.status, await r.json()
+
+            async def shot() -> bytes:
+                async with session.get(f"{base}/api/preview.jpg") as r:
+                    assert r.status == 200
+                    return await r.read()
+
+            out["before"] = closest(await shot())
+            out["switch"] = await post("chelsea.png")
+            out["after"] = closest(await shot())
+            out["escape"] = await post("../media/../coffee.png")
+            out["not_image"] = await post("notes.txt")
+            out["kept"] = closest(await shot())
+        return out
+
+    out = asyncio.run(session_run())
+    thread.join(20)
+    assert out["before"] == "coffee" and out["after"] == "chelsea"
+    status, body = out["switch"]
+    assert status == 200 and body["settings"]["path"] == str((media / "chelsea.png").resolve())
+    assert out["escape"][0] == 400 and "'..'" in out["escape"][1]["error"]
+    assert out["not_image"][0] == 400 and "notes.txt" in out["not_image"][1]["error"]  # the effect refused it
+    assert out["kept"] == "chelsea"  # and kept the previous picture
