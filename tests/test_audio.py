@@ -115,6 +115,34 @@ def test_microphone_that_cannot_open(tmp_path: Path, caplog: pytest.LogCaptureFi
     assert "microphone could not be opened" in message and "alsa:hw:97,0" in message
 
 
+def test_microphone_path_hears_real_speech_while_live_video_runs(tmp_path: Path) -> None:
+    """The mic is opened with PyAV like a device; lavfi plays the real recording at real time."""
+    if not GOFORWARD.is_file():
+        pytest.skip("apt-get install pocketsphinx-testdata")
+    wav = tmp_path / "goforward.wav"
+    with av.open(str(wav), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=RATE, layout="mono")
+        frame = av.AudioFrame.from_ndarray(load_raw()[None, :], format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    settings = load_settings(None, {
+        "input.url": "testsrc:?size=160x120&live=1", "output.url": str(tmp_path / "out.mp4"),
+        "run.effects": ["particles"], "run.analyzers": ["speech"], "analyzers.speech.keywords": ["forward"],
+        "analyzers.speech.mic": f"lavfi:amovie={wav},arealtime"})
+    settings.triggers = [{"keyword": "forward", "effect": "particles", "action": "on"}]
+    events, on = [], []
+    holder: list = []
+    start = time.monotonic()
+    execute(settings, Registry(), on_event=lambda e: events.append((e, time.monotonic() - start)),
+            on_frame=lambda f, c: on.append(holder[0].effects["particles"].enabled), on_open=holder.append,
+            max_frames=105)
+    ((event, heard_after),) = events
+    assert event.t is None and event.data["word"] == "forward"  # live: as soon as heard
+    assert 1.17 < heard_after < 3.0
+    assert not on[0] and on[-1]
+
+
 def test_mic_spec() -> None:
     assert mic_format("alsa:default") == ("alsa", "default")
     assert mic_format("pulse:default") == ("pulse", "default")

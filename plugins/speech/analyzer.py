@@ -96,6 +96,7 @@ class SpeechAnalyzer(Analyzer):
         chunks = max(4, round(self.settings["queue_seconds"] / 0.02))
         if self.settings["mic"]:
             self.live = True
+            self._label = f"microphone {self.settings['mic']}"
             self.worker = AudioWorker(self._hear, live=True, max_chunks=chunks)
             try:
                 self.mic = Microphone(self.settings["mic"], self.worker)
@@ -118,8 +119,8 @@ class SpeechAnalyzer(Analyzer):
             self.worker.close()
             if self._sound_at is None and self.off_reason is None:
                 heard = self.worker.audio_seconds
-                self._off(f"the audio track of {self._label} is silent" if heard
-                          else f"the audio track of {self._label} carried no audio")
+                self._off(f"the audio of {self._label} is silent" if heard
+                          else f"the audio of {self._label} carried nothing")
             if self.worker.dropped:
                 log.warning("speech: %d audio chunks dropped because recognition fell behind", self.worker.dropped)
 
@@ -139,11 +140,11 @@ class SpeechAnalyzer(Analyzer):
                 self._sound_at = t0
                 if self.off_reason is not None:
                     self.off_reason = None
-                    log.warning("speech: sound on the audio track from %.1f s: listening", t0)
+                    log.warning("speech: sound on %s from %.1f s: listening", self._label, t0)
             elif self.worker.audio_seconds >= SILENCE_SECONDS:
                 if self.off_reason is None:
-                    self._off(f"the audio track of {self._label} is silent (no sound above -60 dBFS "
-                              f"in the first {SILENCE_SECONDS:.0f} s); check the input's audio or set mic")
+                    self._off(f"the audio of {self._label} is silent (no sound above -60 dBFS "
+                              f"in the first {SILENCE_SECONDS:.0f} s); check the audio source or the mic setting")
                 return
         for hit in self.recognizer.feed(samples, t0):
             self._publish(hit)
