@@ -99,5 +99,5 @@ def bench_saber_accuracy(settings: BenchSettings) -> dict[str, Any]:
 
 def saber_benchmarks() -> list[Benchmark]:
     return [Benchmark("saber_analyzer", bench_saber_analyzer, "saber analyzer per frame, tracking, 1280x720"),
-            Benchmark("saber_render", bench_saber_render, "saber blade render per frame (glow, smear), 1280x720"),
+            Benchmark("saber_render", bench_saber_render, "lightsaber blade render per frame (glow, smear), 1280x720"),
             Benchmark("saber_accuracy", bench_saber_accuracy, "saber endpoint error, recovery, false reports")]

@@ -1,4 +1,6 @@
-"""The ``saber`` effect: a glowing blade on the tracked stick, with ignite/retract animations and triggers."""
+"""The ``lightsaber`` effect: a glowing blade on the ``saber`` analyzer's stick, with ignite/retract
+animations and triggers. (Not named ``saber`` too: the engine keys stage timings, scheduler units and
+failure isolation by plugin name, so an effect and an analyzer must not share one.)"""
 
 from __future__ import annotations
 
@@ -22,9 +24,9 @@ class SaberEffect(Effect):
     the effect is enabled (or the stick appears) and shrinks back when disabled (or the stick is lost),
     at the last position. Triggers: ``keyword`` events (speech) whose word is in ``ignite_words`` /
     ``retract_words``, ``hotkey`` events for ``hotkey`` (toggle), and ``trigger`` events with
-    ``data = {"effect": "saber", "action": "ignite" | "retract" | "toggle"}``."""
+    ``data = {"effect": "lightsaber", "action": "ignite" | "retract" | "toggle"}``."""
 
-    name = "saber"
+    name = "lightsaber"
     layer = Layer.FOREGROUND
     requires = ("saber",)
     levels: ClassVar[tuple[str, ...]] = tuple(GLOW_RADII)
