@@ -6,11 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgefx.events import Event
+from edgefx.config import load_settings
 from edgefx.plugin import Layer
 from edgefx.plugins.particles.effect import Particles
 from edgefx.plugins.particles.kinds import KINDS
-from edgefx.testing import measure_cost, run_plugin
+from edgefx.registry import Registry
+from edgefx.runner import execute
+from edgefx.testing import measure_cost, run_plugin, sample_clip
 
 
 def changed_pixels(run) -> list[int]:
@@ -49,7 +51,7 @@ def test_count_is_capped_and_levels_draw_fewer() -> None:
 
 def test_switched_off_particles_finish_then_idle() -> None:
     effect = Particles({"always_on": True, "seed": 5, "kind": "sparks"})
-    run = run_plugin(effect, frames=90, size=(320, 180), events=[Event("x", 1.0)])
+    run_plugin(effect, frames=90, size=(320, 180), keep_images=False)
     assert effect.active
     effect.set_enabled(False)
     alive = effect.count
@@ -58,10 +60,26 @@ def test_switched_off_particles_finish_then_idle() -> None:
     assert changed_pixels(run)[-1] == 0
 
 
-def test_behind_person_layer_needs_the_person_analyzer() -> None:
-    effect = Particles({"layer": "behind_person"})
-    assert effect.layer == Layer.BEHIND_PERSON and effect.requires == ("person",)
-    assert Particles().layer == Layer.FOREGROUND and Particles().requires == ()
+def test_behind_the_person(models_dir, tmp_path) -> None:
+    """Through the runner with the real person analyzer and person_front: no particle covers the astronaut."""
+    clip = sample_clip(tmp_path / "astronaut.mp4", seconds=1.5, size=(320, 180))
+    last: dict[str, object] = {}
+
+    def run(effects: list[str]) -> np.ndarray:
+        settings = load_settings(None, {"input.url": str(clip), "output.url": "null", "run.effects": effects,
+                                        "effects.particles": {"layer": "behind_person", "always_on": True,
+                                                              "kind": "confetti", "rate": 600.0, "seed": 3}})
+        execute(settings, Registry(), on_frame=lambda f, c: last.update(image=f.image.copy(), person=c.get("person")))
+        return last["image"]
+
+    plain = run(["person_front"])
+    drawn = run(["particles", "person_front"])
+    mask = last["person"].full(*drawn.shape[:2])
+    changed = np.any(drawn != plain, axis=2)
+    person, background = mask >= 250, mask <= 5
+    assert person.mean() > 0.2 and changed[background].mean() > 0.02
+    assert changed[person].mean() < 0.002
+    assert Particles({"layer": "behind_person"}).layer == Layer.BEHIND_PERSON and Particles().layer == Layer.FOREGROUND
 
 
 def test_cost_at_720p_is_measured() -> None:

@@ -2,7 +2,8 @@
 as small pre-rendered sprites (one gather/blend/scatter per sprite size, no per-particle Python).
 
 Off until a trigger (or ``always_on``) switches it on; switched off, it stops spawning and the
-particles in flight finish their fall. On ``behind_person`` it skips particles over the person.
+particles in flight finish their fall. On ``behind_person`` it draws before the person layer, where
+``person_front`` (person plugin) pastes the person back over it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Particles(Effect):
     levels = tuple(LEVEL_SHARE)
     options: ClassVar[dict[str, Option]] = {
         "kind": Option("snow", "what falls or rises", choices=tuple(KINDS)),
-        "layer": Option("foreground", "draw over everything, or behind the person (needs the person analyzer)",
+        "layer": Option("foreground", "draw over everything, or behind the person (add the person_front effect)",
                         choices=("foreground", "behind_person")),
         "max": Option(300, "most particles alive at once (full quality)", min=1, max=5000),
         "rate": Option(0.0, "particles spawned per second (0 = the kind's own rate)", min=0.0, max=5000.0),
@@ -43,7 +44,6 @@ class Particles(Effect):
         self.enabled = self.settings["always_on"]
         if self.settings["layer"] == "behind_person":
             self.layer = Layer.BEHIND_PERSON
-            self.requires = ("person",)
         self.rng = np.random.default_rng(self.settings["seed"] or None)
         cap = self.settings["max"]
         self.pos = np.zeros((cap, 2), np.float32)
@@ -149,12 +149,12 @@ class Particles(Effect):
             out *= 0.45 + 0.55 * np.abs(np.cos(self.phase[:n] + self.age[:n] * kind.spin))
         return out
 
-    def _draw(self, image: np.ndarray, visible: np.ndarray) -> None:
+    def _draw(self, image: np.ndarray) -> None:
         h, w = image.shape[:2]
         opacity, additive = self._opacity(), self.kind.additive
         flat = image.reshape(-1, 3)
         for b, (dy, dx, alpha) in enumerate(self._sprite_set(h)):
-            idx = np.flatnonzero((self.bucket[:self.count] == b) & visible)
+            idx = np.flatnonzero(self.bucket[:self.count] == b)
             if idx.size == 0:
                 continue
             ys = np.rint(self.pos[idx, 1]).astype(np.int32)[:, None] + dy
@@ -178,11 +178,4 @@ class Particles(Effect):
         if self.count == 0:
             return
         self._step(dt, w, h)
-        visible = np.ones(self.count, bool)
-        person = ctx.get("person") if self.layer == Layer.BEHIND_PERSON else None
-        if person is not None:
-            small = person.small
-            sy = np.clip((self.pos[:self.count, 1] * small.shape[0] / h).astype(np.int32), 0, small.shape[0] - 1)
-            sx = np.clip((self.pos[:self.count, 0] * small.shape[1] / w).astype(np.int32), 0, small.shape[1] - 1)
-            visible = small[sy, sx] < 128
-        self._draw(frame.image, visible)
+        self._draw(frame.image)
