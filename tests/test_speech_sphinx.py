@@ -105,6 +105,20 @@ def test_analyze_writes_keyword_events(clip: Path, tmp_path: Path) -> None:
     assert [f["speech"][0]["word"] for f in heard] == ["forward", "meters"]
 
 
+def test_per_keyword_thresholds() -> None:
+    from edgefx.plugins.speech.sphinx import SphinxRecognizer
+
+    raw = load_raw()
+
+    def heard(**thresholds: float) -> list[str]:
+        recognizer = SphinxRecognizer(["forward", "meters"], 1e-20, thresholds)
+        return [h.word for start in range(0, raw.size, 320) for h in recognizer.feed(raw[start:start + 320],
+                                                                                      start / 16000)]
+
+    assert heard() == ["forward", "meters"]
+    assert heard(meters=1e20) == ["forward"]  # a stricter threshold for one keyword only
+
+
 def test_keyword_missing_from_dictionary_is_a_clear_error(clip: Path, tmp_path: Path) -> None:
     settings = load_settings(None, {"input.url": str(clip), "output.url": str(tmp_path / "x.mp4"),
                                     "run.analyzers": ["speech"], "analyzers.speech.keywords": ["flurbix"]})

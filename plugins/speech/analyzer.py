@@ -60,7 +60,8 @@ class SpeechAnalyzer(Analyzer):
         "model": Option("", "Vosk model directory (https://alphacephei.com/vosk/models)"),
         "mic": Option("", "listen to a microphone instead of the input's audio: alsa:default, pulse:default, "
                           "avfoundation::0, dshow:audio=NAME (empty = the input's audio track)"),
-        "threshold": Option(1e-20, "PocketSphinx keyword threshold (lower fires more readily)", min=1e-80, max=1.0),
+        "threshold": Option(1e-20, "PocketSphinx keyword threshold, a likelihood ratio (lower fires more readily)",
+                            min=1e-80, max=1e80),
         "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-30}", type=dict),
         "fillers": Option([], "Vosk grammar words that absorb other speech and never fire", type=list),
         "min_confidence": Option(0.0, "Vosk: ignore final results scored below this", min=0.0, max=1.0),

@@ -18,8 +18,8 @@ FRAME_S = 0.01
 
 class SphinxRecognizer:
     """Keyphrase spotting (``kws`` search) with one threshold per keyword; word end times from
-    the detection's segment. ``thresholds`` maps a keyword to its threshold (1e-50 .. 1: lower
-    fires more readily), others use ``threshold``."""
+    the detection's segment. ``thresholds`` maps a keyword to its threshold (a likelihood ratio,
+    typically 1e-40 .. 1e+10: lower fires more readily), others use ``threshold``."""
 
     name = "pocketsphinx"
 
