@@ -131,6 +131,9 @@ def test_toggle_in_the_browser_changes_the_live_preview(engine, browser) -> None
     browser.find_element(By.ID, "toggle-stats").click()
     wait_for(lambda: darkened_top(preview.screenshot_as_png), what="the overlay to come back")
 
+    browser.find_element(By.TAG_NAME, "body").send_keys("1")  # hotkey: toggle the first effect
+    wait_for(lambda: not darkened_top(preview.screenshot_as_png), what="the hotkey to turn the overlay off")
+
 
 def test_off_localhost_every_request_needs_the_token(engine) -> None:
     base, _ = engine

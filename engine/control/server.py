@@ -244,7 +244,7 @@ class ControlServer:
                     await response.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
                                          % (len(jpeg), jpeg))
                 await asyncio.sleep(self.preview.period / 2)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass
         finally:
             self.preview.watchers -= 1
