@@ -82,6 +82,12 @@ def test_missing_model_says_where_to_get_one(tmp_path: Path) -> None:
     text = str(info.value)
     assert "https://alphacephei.com/vosk/models" in text and "vosk-model-small-en-us-0.15" in text
     assert "[analyzers.speech] model" in text
+    settings = load_settings(None, {"input.url": "testsrc:", "output.url": str(tmp_path / "out.mp4"),
+                                    "run.analyzers": ["speech"], "analyzers.speech.keywords": ["snow"],
+                                    "analyzers.speech.backend": "vosk"})
+    with pytest.raises(ConfigError, match="needs a model directory and none is set"):
+        execute(settings, Registry())
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def test_trigger_path_with_vosk_final_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

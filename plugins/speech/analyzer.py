@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import av
@@ -38,9 +37,7 @@ def create_recognizer(settings: dict[str, Any]) -> Recognizer:
     if backend == "auto":
         backend = "vosk" if settings["model"] else "pocketsphinx"
     if backend == "vosk":
-        from edgefx.plugins.speech.vosk import VoskRecognizer, check_model_dir
-        if not settings["model"]:
-            check_model_dir(Path("(model not set)"))
+        from edgefx.plugins.speech.vosk import VoskRecognizer
         return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"],
                               settings["partials"])
     from edgefx.plugins.speech.sphinx import SphinxRecognizer

@@ -27,12 +27,15 @@ MODELS_URL = "https://alphacephei.com/vosk/models"
 SMALL_EN = "vosk-model-small-en-us-0.15"
 
 
-def check_model_dir(path: Path) -> Path:
-    """``path`` if it holds a Vosk model, else a ``ConfigError`` saying where to get one."""
-    if (path / "am" / "final.mdl").is_file() and (path / "conf" / "model.conf").is_file():
+def check_model_dir(model_dir: str) -> Path:
+    """The model directory if it holds a Vosk model, else a ``ConfigError`` saying where to get one."""
+    path = Path(model_dir).expanduser()
+    if model_dir and (path / "am" / "final.mdl").is_file() and (path / "conf" / "model.conf").is_file():
         return path
+    problem = f"no Vosk model at {path} (expected am/final.mdl and conf/model.conf there)" if model_dir \
+        else "the Vosk backend needs a model directory and none is set"
     raise ConfigError(
-        f"speech: no Vosk model at {path} (expected am/final.mdl and conf/model.conf there)",
+        f"speech: {problem}",
         f"download one from {MODELS_URL} (small English: {SMALL_EN}.zip, 40 MB), unzip it and set "
         f'[analyzers.speech] model = "/path/to/{SMALL_EN}"; or leave model empty to use PocketSphinx')
 
@@ -67,7 +70,7 @@ class VoskRecognizer:
                  min_confidence: float = 0.0, partials: bool = True) -> None:
         import vosk
 
-        path = check_model_dir(Path(model_dir).expanduser())
+        path = check_model_dir(model_dir)
         vosk.SetLogLevel(-1)
         self._vosk = vosk
         self.model = vosk.Model(str(path))
