@@ -175,8 +175,8 @@ class StreamSink(Sink):
                 if conn is None:
                     conn = Connection(self.url, self.fmt, self.info, self.request, item.time)
                 conn.send(item)
-            except NETWORK_ERRORS as exc:
-                self._recycle(item)
+            except Exception as exc:  # network or anything else: the sender must not die silently
+                self._drop(item)
                 backoff = self._lost(conn, exc, backoff)
                 conn = None
                 continue
@@ -228,8 +228,9 @@ class StreamSink(Sink):
             conn.abort()
         what = "connection lost" if self.connected else "cannot connect"
         self.connected = False
+        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         log.warning("stream %s: %s: %s; retrying in %.1f s (%d frames dropped so far)", self.url, what,
-                    getattr(exc, "message", exc), backoff, self.dropped)
+                    reason, backoff, self.dropped)
         deadline = time.monotonic() + backoff
         with self._cond:
             while not self._closing and (left := deadline - time.monotonic()) > 0:
