@@ -35,6 +35,19 @@ def test_media_paths_stay_inside_the_media_folders(tmp_path: Path) -> None:
         assert info.value.status == 400 and "media folder" in info.value.message, bad
 
 
+def test_option_values_that_look_like_paths_must_use_the_media_command() -> None:
+    from edgefx.control.commands import check
+    from edgefx.plugins.face_mask.effect import FaceMask
+
+    effects = {"face_mask": FaceMask()}
+    for value in ("/etc/passwd", "../x.json", "masks/cat.json", ["glasses", "~/evil.json"]):
+        key = "accessories" if isinstance(value, list) else "mask"
+        with pytest.raises(ControlError, match="looks like a path"):
+            check({"cmd": "set", "effect": "face_mask", "option": key, "value": value}, effects, [])
+    event = check({"cmd": "set", "effect": "face_mask", "option": "mask", "value": "skull"}, effects, [])
+    assert event.data["value"] == "skull" and effects["face_mask"].settings["mask"] == "tiger"  # not applied yet
+
+
 def test_loopback_panel_websocket_commands_and_events_on_the_loop_thread() -> None:
     settings = load_settings(None, {"input.url": "testsrc:?live=1&size=320x240&duration=6", "output.url": "null",
                                     "run.effects": ["stats"], "control.enabled": True, "control.port": 0})

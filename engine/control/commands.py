@@ -84,8 +84,9 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
             value: Any = str(media_path(request.get("path"), folders))
         else:
             value = request.get("value")
-            if isinstance(value, str) and PATHLIKE.search(value):
-                raise ControlError(400, f"{value!r} looks like a path: switch files with the media command")
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and PATHLIKE.search(text):
+                    raise ControlError(400, f"{text!r} looks like a path: switch files with the media command")
         try:
             resolve_options(name, effect.options, {**effect.settings, key: value})
         except ConfigError as exc:
