@@ -9,6 +9,11 @@ effect actions. One ``[[triggers]]`` table per rule::
     debounce = 1.0            # ignore the same rule again within this many seconds
 
     [[triggers]]
+    hotkey = "s"              # or a hotkey: fires on Event("hotkey", data={"key": "s"})
+    effect = "particles"
+    action = "toggle"
+
+    [[triggers]]
     keyword = "fire"
     effect = "particles"
     action = "set"            # set one option of the effect
@@ -31,16 +36,17 @@ from edgefx.options import resolve_options
 from edgefx.plugin import Effect
 
 ACTIONS = ("on", "off", "toggle", "pulse", "set")
-KEYS = {"keyword", "effect", "action", "seconds", "option", "value", "debounce"}
+KEYS = {"keyword", "hotkey", "effect", "action", "seconds", "option", "value", "debounce"}
 TRIGGER_EVENTS = ("keyword", "trigger")
 """Event names triggers listen to; the word is ``data["word"]`` (or ``data["keyword"]``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """One rule: when ``keyword`` is heard, do ``action`` to ``effect``."""
+    """One rule: when ``keyword`` is heard (or ``hotkey`` pressed), do ``action`` to ``effect``."""
 
-    keyword: str
+    keyword: str | None
+    hotkey: str | None
     effect: str
     action: str
     seconds: float = 3.0
@@ -59,7 +65,9 @@ def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") 
         unknown = sorted(set(table) - KEYS)
         if unknown:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r}", f"keys are: {', '.join(sorted(KEYS))}")
-        for key in ("keyword", "effect", "action"):
+        if ("keyword" in table) == ("hotkey" in table):
+            raise ConfigError(f"{where}: give either keyword or hotkey", 'e.g. keyword = "snow" or hotkey = "s"')
+        for key in ("keyword" if "keyword" in table else "hotkey", "effect", "action"):
             if not isinstance(table.get(key), str) or not table[key].strip():
                 raise ConfigError(f"{where}: {key} must be a non-empty string", f'add {key} = "..."')
         action = table["action"]
@@ -78,7 +86,8 @@ def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") 
             key = "option" if "option" in table else "value"
             raise ConfigError(f"{where}: {key} is only used with action = 'set'",
                               f"remove {key} or use action = 'set'")
-        rules.append(Trigger(table["keyword"].strip().lower(), table["effect"], action,
+        keyword, hotkey = (table.get(k, "").strip().lower() or None for k in ("keyword", "hotkey"))
+        rules.append(Trigger(keyword, hotkey, table["effect"], action,
                              float(table.get("seconds", 3.0)), table.get("option"), table.get("value"),
                              float(table.get("debounce", 0.5))))
     return TriggerTable(rules, origin)
@@ -112,13 +121,17 @@ class TriggerTable:
                 raise ConfigError(f"{self.origin}: [[triggers]] #{number}: {exc.message}", exc.hint) from None
 
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None:
-        if event.name not in TRIGGER_EVENTS:
+        if event.name in TRIGGER_EVENTS:
+            field, value = "keyword", event.data.get("word", event.data.get("keyword"))
+        elif event.name == "hotkey":
+            field, value = "hotkey", event.data.get("key")
+        else:
             return
-        word = str(event.data.get("word", event.data.get("keyword", ""))).strip().lower()
+        value = str(value or "").strip().lower()
         t = self._now if event.t is None else event.t
         for i, rule in enumerate(self.rules):
             effect = effects.get(rule.effect)
-            if rule.keyword != word or effect is None:
+            if not value or getattr(rule, field) != value or effect is None:
                 continue
             last = self._last.get(i)
             if last is not None and 0 <= t - last < rule.debounce:

@@ -71,10 +71,18 @@ def test_live_event_fires_on_the_next_frame_and_other_words_do_nothing() -> None
     assert flags[0] and sum(flags) == 30
 
 
+def test_hotkey_rule() -> None:
+    flags, _ = run([{"hotkey": "S", "effect": "particles", "action": "toggle"}],
+                   [Event("hotkey", 0.5, "control", {"key": "s"}), Event("keyword", 0.7, "speech", {"word": "s"})])
+    assert first(flags, True) == 15 and all(flags[15:])  # the spoken "s" is not the hotkey
+
+
 @pytest.mark.parametrize(("table", "message"), [
     ({"keyword": "snow", "effect": "particles", "action": "on", "colour": 1}, "unknown key 'colour'"),
     ({"keyword": "snow", "effect": "particles", "action": "boom"}, "action = 'boom' is not allowed"),
     ({"keyword": "snow", "effect": "particles"}, "action must be a non-empty string"),
+    ({"keyword": "snow", "hotkey": "s", "effect": "particles", "action": "on"}, "give either keyword or hotkey"),
+    ({"effect": "particles", "action": "on"}, "give either keyword or hotkey"),
     ({"keyword": "snow", "effect": "particles", "action": "set", "option": "kind"},
      "action = 'set' needs option and value"),
     ({"keyword": "snow", "effect": "particles", "action": "on", "value": 2}, "value is only used with action"),
