@@ -92,8 +92,10 @@ def test_unconfigured_word_fires_nothing(clip: Path, tmp_path: Path) -> None:
     assert [e for e in summary["events"] if e.name == "keyword"] == []
 
 
-def test_analyze_writes_keyword_events(clip: Path, tmp_path: Path) -> None:
-    settings = load_settings(None, {"input.url": str(clip), "analyzers.speech.keywords": ["forward", "meters"]})
+@pytest.mark.parametrize("overlap", [False, True])
+def test_analyze_writes_keyword_events(clip: Path, tmp_path: Path, overlap: bool) -> None:
+    settings = load_settings(None, {"input.url": str(clip), "analyzers.speech.keywords": ["forward", "meters"],
+                                    "scheduler.overlap": overlap})
     analyze(settings, Registry(), ["speech"], tmp_path)
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert [line["word"] for line in lines] == ["forward", "meters"]

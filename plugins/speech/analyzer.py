@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import Any, ClassVar
 
 import av
@@ -45,8 +46,8 @@ def create_recognizer(settings: dict[str, Any]) -> Recognizer:
 
 
 class SpeechAnalyzer(Analyzer):
-    """Keyword spotting. Result per frame: the keywords delivered at that frame
-    (``[{"t", "word", "confidence"}]``)."""
+    """Keyword spotting. Result per frame: the keywords heard up to that frame and not reported
+    before (``[{"t", "word", "confidence"}]``), also with ``[scheduler] overlap``."""
 
     name = "speech"
     audio_lookahead: ClassVar[float] = 1.0
@@ -83,6 +84,8 @@ class SpeechAnalyzer(Analyzer):
         """Every hit with the wall-clock time (``time.monotonic``) it was published (benchmarks)."""
         self._sound_at: float | None = None
         self._label = ""
+        self._unreported: deque[dict[str, Any]] = deque()
+        """Published keywords not yet returned as a frame's result (appended on the worker thread)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, stream: StreamInfo | None = None) -> None:
@@ -149,16 +152,20 @@ class SpeechAnalyzer(Analyzer):
 
     def _publish(self, hit: Hit) -> None:
         self.heard.append((hit, time.monotonic()))
+        t = None if self.live else round(hit.end, 3)
+        data = {"word": hit.word, "confidence": None if hit.confidence is None else round(hit.confidence, 3)}
+        self._unreported.append({"t": t, **data})
         if self.bus is not None:
-            confidence = None if hit.confidence is None else round(hit.confidence, 3)
-            self.bus.publish(Event("keyword", None if self.live else round(hit.end, 3), "speech",
-                                   {"word": hit.word, "confidence": confidence}))
+            self.bus.publish(Event("keyword", t, "speech", data))
 
     # -- video side (loop thread) --------------------------------------------------------------------
     def analyze(self, frame: Frame, ctx: FrameContext) -> list[dict[str, Any]]:
         if self.worker is not None and not self.live and not self.worker.drain():
             log.warning("speech: recognition is more than 5 s behind at %.2f s", frame.time)
-        return [{"t": e.t, **e.data} for e in ctx.events if e.name == "keyword" and e.source == "speech"]
+        out = []
+        while self._unreported and (self._unreported[0]["t"] is None or self._unreported[0]["t"] <= frame.time):
+            out.append(self._unreported.popleft())
+        return out
 
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> list[dict[str, Any]]:
         return self.analyze(frame, ctx)
