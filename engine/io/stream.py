@@ -160,8 +160,8 @@ class StreamSink(Sink):
             self._closing = True
             self._cond.notify()
         self._thread.join(timeout=15.0)
-        log.info("stream %s: %d frames sent, %d dropped, %d reconnects", self.url, self.frames_written,
-                 self.dropped, self.reconnects)
+        log.info("stream %s: %d frames sent, %d dropped, %d reconnects, queue peak %d of %d", self.url,
+                 self.frames_written, self.dropped, self.reconnects, self.max_queued, self.queue_size)
 
     # -- sender thread -----------------------------------------------------------------------------
     def _send_loop(self) -> None:
