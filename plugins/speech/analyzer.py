@@ -93,6 +93,7 @@ class SpeechAnalyzer(Analyzer):
             self._off("no keywords are configured (set [analyzers.speech] keywords or --keywords)")
             return
         self.recognizer = create_recognizer(self.settings)
+        log.info("speech: listening for %s with %s", ", ".join(self.settings["keywords"]), self.recognizer.name)
         self._label = stream.name if stream is not None else "input"
         chunks = max(4, round(self.settings["queue_seconds"] / 0.02))
         if self.settings["mic"]:
