@@ -49,6 +49,14 @@ def test_count_is_capped_and_levels_draw_fewer() -> None:
     assert counts == {"full": 80, "half": 40, "quarter": 20}
 
 
+def test_max_can_be_raised_while_running() -> None:
+    effect = Particles({"always_on": True, "max": 20, "rate": 2000.0, "seed": 2})
+    run_plugin(effect, frames=10, size=(320, 180), keep_images=False)
+    effect.set_option("max", 60)
+    run_plugin(effect, frames=10, size=(320, 180), keep_images=False)
+    assert effect.count == 60
+
+
 def test_switched_off_particles_finish_then_idle() -> None:
     effect = Particles({"always_on": True, "seed": 5, "kind": "sparks"})
     run_plugin(effect, frames=90, size=(320, 180), keep_images=False)

@@ -80,7 +80,15 @@ class Particles(Effect):
         return h / 720.0
 
     def _capacity(self) -> int:
-        return min(len(self.age), max(1, round(self.settings["max"] * LEVEL_SHARE[self.level])))
+        """Particles allowed now; the arrays grow when ``max`` was raised while running."""
+        cap = self.settings["max"]
+        if cap > len(self.age):
+            for name in ("pos", "vel", "age", "life", "phase", "bucket", "color"):
+                old = getattr(self, name)
+                grown = np.zeros((cap, *old.shape[1:]), old.dtype)
+                grown[:len(old)] = old
+                setattr(self, name, grown)
+        return max(1, round(cap * LEVEL_SHARE[self.level]))
 
     def _spawn(self, dt: float, w: int, h: int) -> None:
         kind, s = self.kind, self._scale(h)
