@@ -112,3 +112,16 @@ def test_trigger_on_an_effect_not_enabled(tmp_path: Path) -> None:
     path = write_preset(tmp_path, 'keyword = "x"\neffect = "particles"\naction = "on"', effects="[]")
     with pytest.raises(ConfigError, match="targets effect 'particles', which is not enabled"):
         execute(load_settings(str(path)), Registry())
+
+
+def test_light_saber_is_triggered_the_same_way() -> None:
+    """Ignite and retract are the saber's set_enabled: a trigger rule drives them like any effect."""
+    from edgefx.plugins.saber.effect import SaberEffect
+
+    saber = SaberEffect()
+    table = parse_triggers([{"keyword": "duel", "effect": "lightsaber", "action": "pulse", "seconds": 2.0}])
+    saber.set_enabled(False)
+    table.handle(said("duel", 1.0), {"lightsaber": saber})
+    assert saber.enabled
+    table.tick(3.0, {"lightsaber": saber})
+    assert not saber.enabled
