@@ -76,6 +76,11 @@ def test_final_result_gives_the_word_end_and_confidence() -> None:
     assert abs(hit.end - METERS_END) <= 0.1 and 0.3 < hit.confidence <= 1.0
 
 
+def test_keyword_outside_the_vocabulary_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="'snow' not in the vocabulary of the Vosk model"):
+        VoskRecognizer(["snow"], str(MODEL))
+
+
 def test_missing_model_says_where_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         VoskRecognizer(["snow"], str(tmp_path / "nope"))

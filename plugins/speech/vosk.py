@@ -71,10 +71,14 @@ class VoskRecognizer:
         import vosk
 
         path = check_model_dir(model_dir)
+        self.keywords = [k.lower() for k in keywords]
+        unknown = [w for k in self.keywords for w in k.split() if not knows_word(path, w)]
+        if unknown:
+            raise ConfigError(f"speech: {', '.join(map(repr, unknown))} not in the vocabulary of the Vosk model {path}",
+                              "choose keywords in the model's language (its graph/words.txt lists them, when present)")
         vosk.SetLogLevel(-1)
         self._vosk = vosk
         self.model = vosk.Model(str(path))
-        self.keywords = [k.lower() for k in keywords]
         self.min_confidence = min_confidence
         self.partials = partials
         self.grammar: list[str] | None = None
