@@ -28,6 +28,7 @@ class Particles(Effect):
     name = "particles"
     layer = Layer.FOREGROUND
     levels = tuple(LEVEL_SHARE)
+    expected_ms: ClassVar[float | None] = 3.0
     options: ClassVar[dict[str, Option]] = {
         "kind": Option("snow", "what falls or rises", choices=tuple(KINDS)),
         "layer": Option("foreground", "draw over everything, or behind the person (add the person_front effect)",
