@@ -152,6 +152,15 @@ def _hand_layer(shape: tuple[int, int], centre: np.ndarray, direction: np.ndarra
     return colour, alpha
 
 
+def _box(poses: list[Pose], radius: float, h: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Pixel box ``(x0, y0, x1, y1)`` holding the rod and the fist in every pose, clipped to ``size``."""
+    reach = max(radius, (HAND_ALONG + HAND_OFFSET) * h) + 4
+    ends = np.array([p for pose in poses for p in (pose.end, pose.end + pose.direction * pose.length)])
+    x0, y0 = np.floor(ends.min(axis=0) - reach).astype(int)
+    x1, y1 = np.ceil(ends.max(axis=0) + reach).astype(int)
+    return max(0, x0), max(0, y0), max(1, min(size[0], x1)), max(1, min(size[1], y1))
+
+
 def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int] = (640, 360),
                     background: str = "bikes", hand: bool = True, stick: bool = True, seed: int = 0,
                     gain: tuple[float, float] = (1.0, 0.7), noise: float = 4.0, blur_subframes: int = 1,
@@ -173,20 +182,24 @@ def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int]
         img = backgrounds[i].astype(np.float32)
         base = tip = None
         if i not in occluded:
-            colour_sum = np.zeros((h, w, 3), np.float32)
-            alpha_sum = np.zeros((h, w), np.float32)
             subs = [i + exposure * ((k + 0.5) / blur_subframes - 0.5) for k in range(blur_subframes)]
-            for t in subs:
-                pose = pose_at(t)
+            poses = [pose_at(t) for t in subs]
+            x0, y0, x1, y1 = _box(poses, radius, h, (w, h))
+            roi = img[y0:y1, x0:x1]
+            origin = np.array([x0, y0], float)
+            colour_sum = np.zeros(roi.shape, np.float32)
+            alpha_sum = np.zeros(roi.shape[:2], np.float32)
+            for pose in poses:
+                end_at = pose.end - origin
                 layers = []
                 if stick:
-                    layers.append(_segment_layer((h, w), pose.end, pose.end + pose.direction * pose.length,
+                    layers.append(_segment_layer(roi.shape[:2], end_at, end_at + pose.direction * pose.length,
                                                  radius, PAPER_BGR, 0.35))
                 if hand:
-                    centre = pose.end + pose.direction * HAND_OFFSET * h
-                    layers.append(_hand_layer((h, w), centre, pose.direction, HAND_ALONG * h, HAND_ACROSS * h))
-                sub_colour = np.zeros((h, w, 3), np.float32)
-                sub_alpha = np.zeros((h, w), np.float32)
+                    centre = end_at + pose.direction * HAND_OFFSET * h
+                    layers.append(_hand_layer(roi.shape[:2], centre, pose.direction, HAND_ALONG * h, HAND_ACROSS * h))
+                sub_colour = np.zeros(roi.shape, np.float32)
+                sub_alpha = np.zeros(roi.shape[:2], np.float32)
                 for colour, alpha in layers:  # "over" compositing, premultiplied
                     sub_colour = colour + sub_colour * (1 - alpha[..., None])
                     sub_alpha = alpha + sub_alpha * (1 - alpha)
@@ -194,7 +207,7 @@ def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int]
                 alpha_sum += sub_alpha
             colour_sum /= len(subs)
             alpha_sum /= len(subs)
-            img = colour_sum + img * (1 - alpha_sum[..., None])
+            img[y0:y1, x0:x1] = colour_sum + roi * (1 - alpha_sum[..., None])
             if stick:
                 mid = pose_at(float(i))
                 lower = mid.end + mid.direction * (HAND_OFFSET + HAND_ALONG) * h if hand else mid.end

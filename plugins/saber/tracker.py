@@ -107,6 +107,8 @@ class SaberTracker:
         self.last_base: np.ndarray | None = None
         self.prediction: tuple[np.ndarray, np.ndarray] | None = None
         self.length: float | None = None
+        self.turn = 0.0
+        """Rotation of the stick per frame in radians (the prediction turns the tip about the base)."""
 
     def _match(self, segment: Segment, base: np.ndarray, tip: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them."""
@@ -119,7 +121,15 @@ class SaberTracker:
     def predict(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Where the track's base and tip should be on the coming frame (``None`` without a track).
         Call once per frame, before ``update``."""
-        self.prediction = None if self.filter is None else self.filter.predict()
+        if self.filter is None:
+            self.prediction = None
+            return None
+        base, tip = self.filter.predict()
+        if self.last is not None and self.turn:  # a swing turns the stick about the hand: rotate, not slide
+            c, s = np.cos(self.turn), np.sin(self.turn)
+            arm = self.last[1] - self.last[0]
+            tip = base + np.array([c * arm[0] - s * arm[1], s * arm[0] + c * arm[1]])
+        self.prediction = (base, tip)
         return self.prediction
 
     def update(self, segments: list[Segment], orient: Callable[[Segment], tuple[np.ndarray, np.ndarray]],
@@ -135,11 +145,14 @@ class SaberTracker:
             if scored:
                 _, mb, mt, seg = min(scored, key=lambda m: m[0])
                 mt = self._keep_length(mb, mt, fast)
+                previous = self.last
                 base, tip = self.filter.correct(mb, mt)
+                self._follow_turn(previous, (base, tip))
                 self.missed, self.quality, self.pending = 0, seg.quality, None
                 self.last, self.last_base = (base, tip), base
                 return Saber(_point(base), _point(tip), round(seg.quality, 3))
             self.missed += 1
+            self.turn *= 0.6
             if self.missed > self.params.max_missing:
                 self.filter = None
             else:
@@ -152,6 +165,14 @@ class SaberTracker:
             conf = self.quality * self.params.decay**self.missed
             return Saber(_point(self.last[0]), _point(self.last[1]), round(conf, 3), predicted=True)
         return None
+
+    def _follow_turn(self, before: tuple[np.ndarray, np.ndarray] | None, after: tuple[np.ndarray, np.ndarray]) -> None:
+        """The stick's rotation per frame (radians), from its direction on consecutive frames."""
+        if before is None:
+            return
+        a0 = np.arctan2(*(before[1] - before[0])[::-1])
+        a1 = np.arctan2(*(after[1] - after[0])[::-1])
+        self.turn = float((a1 - a0 + np.pi) % (2 * np.pi) - np.pi)
 
     def _keep_length(self, base: np.ndarray, tip: np.ndarray, fast: bool) -> np.ndarray:
         """Learn the stick's length while it moves slowly; while it moves fast, put a tip that blur cut
@@ -189,7 +210,7 @@ class SaberTracker:
         else:
             base, tip = orient(best)
         self.filter = EndpointFilter(base, tip, self.process_noise, self.measurement_noise)
-        self.length = None
+        self.length, self.turn = None, 0.0
         self.missed, self.quality, self.pending, self.pending_count = 0, best.quality, None, 0
         self.last, self.last_base = (base, tip), base
         return Saber(_point(base), _point(tip), round(best.quality, 3))
