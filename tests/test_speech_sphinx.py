@@ -107,6 +107,16 @@ def test_analyze_writes_keyword_events(clip: Path, tmp_path: Path, overlap: bool
     assert [f["speech"][0]["word"] for f in heard] == ["forward", "meters"]
 
 
+def test_analyze_command_with_keywords(clip: Path, tmp_path: Path) -> None:
+    from edgefx.cli import main
+
+    assert main(["analyze", str(clip), "--analyzers", "speech", "--keywords", "meters,forward", "--out",
+                 str(tmp_path)]) == 0
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [line["word"] for line in lines] == ["forward", "meters"]
+    assert all(set(line) >= {"t", "word", "confidence"} for line in lines)
+
+
 def test_per_keyword_thresholds() -> None:
     from edgefx.plugins.speech.sphinx import SphinxRecognizer
 
