@@ -122,13 +122,16 @@ def test_per_keyword_thresholds() -> None:
 
     raw = load_raw()
 
-    def heard(**thresholds: float) -> list[str]:
-        recognizer = SphinxRecognizer(["forward", "meters"], 1e-20, thresholds)
-        return [h.word for start in range(0, raw.size, 320) for h in recognizer.feed(raw[start:start + 320],
-                                                                                      start / 16000)]
+    def heard(keywords: list[str], **thresholds: float) -> list[tuple[str, float]]:
+        recognizer = SphinxRecognizer(keywords, 1e-20, thresholds)
+        return [(h.word, h.end) for start in range(0, raw.size, 320)
+                for h in recognizer.feed(raw[start:start + 320], start / 16000)]
 
-    assert heard() == ["forward", "meters"]
-    assert heard(meters=1e20) == ["forward"]  # a stricter threshold for one keyword only
+    assert [w for w, _ in heard(["forward", "meters"])] == ["forward", "meters"]
+    assert [w for w, _ in heard(["forward", "meters"], meters=1e20)] == ["forward"]  # stricter for one only
+    assert len(heard(["go"])) == 2  # a short word fires falsely at the default (inside "forward")
+    ((_word, end),) = heard(["go"], go=1e-10)
+    assert abs(end - GOFORWARD_ENDS["go"]) <= 0.1
 
 
 def test_keyword_missing_from_dictionary_is_a_clear_error(clip: Path, tmp_path: Path) -> None:
