@@ -38,6 +38,7 @@ def analyze(settings: Settings, registry: Registry, names: list[str], out_dir: P
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.run["analyzers"] = names
     settings.run["effects"] = []
+    settings.triggers = []  # no effects run here, so there is nothing for triggers to act on
     settings.output["url"] = "null"
     frames_file: IO[str]
     with (out_dir / "frames.jsonl").open("w") as frames_file, (out_dir / "events.jsonl").open("w") as events_file:
