@@ -16,8 +16,11 @@ from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
 from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
 from edgefx.plugins.saber.tracker import Saber, SaberTracker, Segment, TrackParams
 
-LEVEL_WIDTHS = {"full": 320, "lite": 224}
-"""Width of the working image per quality level (the frame is downscaled to it)."""
+WORK_WIDTH = 320
+"""Width of the working image (the frame is downscaled to it). One level only: most of the cost is
+shrinking the full frame, which a smaller working image does not save (224 px measured 2.1-2.8 ms
+against 2.2-2.5 ms at 1280x720) while the stick, a few pixels wide there, was lost far more often;
+under a tight budget the scheduler skips frames instead (``carry`` predicts)."""
 
 
 def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -40,7 +43,6 @@ class SaberAnalyzer(Analyzer):
     """
 
     name = "saber"
-    levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_WIDTHS)
     expected_ms: ClassVar[float | None] = 3.0
     options: ClassVar[dict[str, Option]] = {
         "color": Option(list(DEFAULT_LAB), "stick colour [L, a, b] (OpenCV 8-bit Lab); `edgefx saber calibrate` "
@@ -86,7 +88,7 @@ class SaberAnalyzer(Analyzer):
     def analyze(self, frame: Frame, ctx: FrameContext) -> Saber | None:
         h, w = frame.image.shape[:2]
         tracker = self._tracker_for(w, h)
-        work_w = min(w, LEVEL_WIDTHS[self.level])
+        work_w = min(w, WORK_WIDTH)
         work_h = max(1, round(h * work_w / w))
         small = shrink(frame.image, work_w, work_h)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
