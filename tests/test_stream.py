@@ -139,6 +139,25 @@ def test_rtmp_server_killed_and_restarted_stream_resumes_queue_bounded(tmp_path:
     assert "connection lost" in log and "reconnected (reconnect 1" in log and "dropped" in log
 
 
+def test_a_server_that_accepts_and_never_answers_does_not_stall_the_loop(monkeypatch, caplog) -> None:
+    """PyAV holds the GIL while it opens a connection (RTMP handshake): in a sender thread this froze
+    the whole engine. The sender is a process, and a stuck one is killed and started again."""
+    caplog.set_level(logging.INFO, logger="edgefx.io.stream")
+    monkeypatch.setattr(StreamSink, "stall_seconds", 2.0)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts connections; nobody ever answers the handshake
+    try:
+        thread, box = run_engine(f"rtmp://127.0.0.1:{silent.getsockname()[1]}/live/key", seconds=5, audio=False)
+        result = finish(thread, box)
+    finally:
+        silent.close()
+    sink = box["pipeline"].sink
+    assert result.summary["frames"] >= 0.8 * 30 * 5  # the loop kept its rate
+    assert sink.restarts >= 1 and sink.frames_written == 0 and sink.max_queued <= sink.queue_size
+    assert "sender stuck for 2 s (the network does not answer): restarting the sender" in caplog.text
+
+
 def test_srt_needs_a_build_with_libsrt_or_says_so(tmp_path: Path) -> None:
     settings = load_settings(None, {"input.url": "testsrc:?duration=0.2", "output.url": "srt://127.0.0.1:9"})
     if "srt" in (output_protocols() or {"srt"}):

@@ -1,11 +1,16 @@
 """Network outputs: ``rtmp://`` (FLV) and ``srt://`` / ``udp://`` (MPEG-TS), H.264 + AAC.
 
-The loop never waits for the network. ``write`` copies the frame into a bounded queue
-(the oldest item is dropped and counted when it is full) and a sender thread owns the
-encoder and the connection. When the network fails the sender logs it, closes the
-connection and reconnects with exponential backoff (0.5 s doubling to 10 s) while capture
-and effects go on; each new connection starts on a keyframe with the newest frame, its
-timestamps rebased to 0, so a server sees an ordinary new publish.
+The loop never waits for the network. ``write`` copies the frame into a slot of shared
+memory and queues it (bounded: the oldest item is dropped and counted when it is full). A
+sender *process* owns the encoder and the connection: PyAV holds the GIL while it opens a
+connection (``avio_open``, RTMP handshake), so a server that accepts and never answers, or
+a host that drops packets, would freeze a sender thread's whole process, loop included.
+
+When the network fails the sender reports it (the log says so), closes the connection and
+reconnects with exponential backoff (0.5 s doubling to 10 s) while capture and effects go
+on. A sender that does not answer for ``stall_seconds`` is killed and started again. Each
+new connection starts on a keyframe with a current frame, timestamps rebased to 0, so a
+server sees an ordinary new publish.
 """
 
 from __future__ import annotations
@@ -15,11 +20,19 @@ import ctypes
 import dataclasses
 import functools
 import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import av
@@ -38,8 +51,10 @@ DEFAULT_BITRATE = 2500
 """kbit/s when ``[output] bitrate`` is 0: a stream needs a rate the uplink can carry."""
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
 NETWORK_ERRORS = (SinkError, av.error.FFmpegError, OSError)
-
-Item = Frame | av.AudioFrame
+IN_FLIGHT = 2
+"""Items handed to the sender process and not yet acknowledged."""
+CLOSE_GRACE = 5.0
+"""Seconds the sender gets to send what is queued and finish the stream when the output closes."""
 
 
 @functools.cache
@@ -70,11 +85,10 @@ class Connection(EncodingSink):
     """One connection: its own container and encoders, timestamps counted from ``start`` (s)."""
 
     def __init__(self, url: str, fmt: str, info: StreamInfo, request: SinkRequest, start: float) -> None:
-        options = {"rw_timeout": "5000000"} if fmt == "flv" else {}
-        super().__init__(url, fmt, info, request, options, url)
+        super().__init__(url, fmt, info, request, {}, url)
         self.start = start
 
-    def send(self, item: Item) -> None:
+    def send(self, item: Frame | av.AudioFrame) -> None:
         """Encode and mux one item; raises one of ``NETWORK_ERRORS`` when the network fails."""
         if isinstance(item, Frame):
             pts = round((item.time - self.start) / self.info.time_base)
@@ -90,31 +104,137 @@ class Connection(EncodingSink):
             self.container.close()
 
 
+@dataclass(frozen=True, slots=True)
+class SenderSpec:
+    """What the sender process needs: where to send, the stream, the encoder, the frame slots."""
+
+    url: str
+    fmt: str
+    info: StreamInfo
+    request: SinkRequest
+    memory: str
+    """File (in /dev/shm where there is one) holding ``slots`` frames, mapped by both processes."""
+    slots: int
+
+    def frames(self, mode: str) -> np.memmap:
+        return np.memmap(self.memory, np.uint8, mode, shape=(self.slots, self.info.height, self.info.width, 3))
+
+
+def audio_message(frame: av.AudioFrame) -> tuple[Any, ...]:
+    """An audio frame as plain data for the pipe."""
+    tb = frame.time_base or Fraction(1, frame.sample_rate)
+    return ("audio", frame.to_ndarray(), frame.format.name, frame.layout.name, frame.sample_rate, frame.pts,
+            tb.numerator, tb.denominator)
+
+
+def audio_frame(message: tuple[Any, ...]) -> av.AudioFrame:
+    _, samples, fmt, layout, rate, pts, num, den = message
+    frame = av.AudioFrame.from_ndarray(samples, format=fmt, layout=layout)
+    frame.sample_rate, frame.pts, frame.time_base = rate, pts, Fraction(num, den)
+    return frame
+
+
+def sender_main(pipe: Pipe, spec: SenderSpec) -> None:
+    """The sender process: encode and send what the pipe brings, acknowledge each item
+    (``("ack", slot, sent)``), report ``connected`` / ``lost``, reconnect with backoff."""
+    frames = spec.frames("r")
+    pipe.send(("ready",))
+    conn: Connection | None = None
+    backoff, retry_at, connected = BACKOFF_FIRST, 0.0, False
+    while (message := _receive(pipe))[0] != "close":
+        slot = message[1] if message[0] == "video" else None
+        if conn is None and (slot is None or time.monotonic() < retry_at):
+            pipe.send(("ack", slot, False))  # offline: drop until the retry is due, start on video
+            continue
+        try:
+            item = audio_frame(message) if slot is None else \
+                Frame(frames[slot], round(message[2] * 1_000_000), Fraction(1, 1_000_000), message[3])
+            if conn is None:
+                conn = Connection(spec.url, spec.fmt, spec.info, spec.request, item.time)
+            conn.send(item)
+        except Exception as exc:  # network or anything else: report, back off, reconnect
+            if conn is not None:
+                conn.abort()
+            reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            pipe.send(("lost", "connection lost" if connected else "cannot connect", reason, backoff))
+            conn, connected = None, False
+            retry_at, backoff = time.monotonic() + backoff, min(backoff * 2, BACKOFF_MAX)
+            pipe.send(("ack", slot, False))
+            continue
+        if not connected:
+            connected, backoff = True, BACKOFF_FIRST
+            pipe.send(("connected",))
+        pipe.send(("ack", slot, True))
+    with contextlib.suppress(OSError):
+        if conn is not None:
+            try:
+                conn.close()
+            except NETWORK_ERRORS as exc:
+                pipe.send(("lost", "closing failed", getattr(exc, "message", str(exc)), 0.0))
+        pipe.send(("closed",))
+
+
+def serve(fd: int) -> None:
+    """Entry point of the sender process: the first message on the socket ``fd`` is the spec."""
+    pipe = Pipe(fd)
+    spec = _receive(pipe)
+    if isinstance(spec, SenderSpec):
+        sender_main(pipe, spec)
+
+
+def _receive(pipe: Pipe) -> Any:
+    """The next message; the end of the pipe (the engine went away) counts as ``close``."""
+    try:
+        return pipe.recv()
+    except EOFError:
+        return ("close",)
+
+
+@dataclass(slots=True)
+class Video:
+    """A queued frame: its shared-memory slot, media time (s) and index."""
+
+    slot: int
+    time: float
+    index: int
+
+
 class StreamSink(Sink):
     """``rtmp://host/app/key``, ``srt://host:port``, ``udp://host:port``: live H.264 (+ AAC) out.
 
-    Attributes for the stats API and tests: ``dropped`` (video frames dropped from the full queue
-    or while offline; audio is dropped with them), ``reconnects``, ``max_queued`` (never above
-    ``queue_size``), ``connected``.
+    Attributes for the stats API and tests: ``dropped`` (video frames dropped from the full
+    queue, while offline or with a stuck sender; audio is dropped with them), ``reconnects``,
+    ``max_queued`` (never above ``queue_size``), ``connected``, ``restarts`` (stuck senders).
     """
 
     name = "stream"
     schemes: ClassVar[tuple[str, ...]] = tuple(FORMATS)
+    stall_seconds: ClassVar[float] = 10.0
+    """A sender holding an item this long is stuck in the network: it is killed and restarted."""
 
     def __init__(self, url: str, info: StreamInfo, request: SinkRequest, queue_size: int = 0) -> None:
-        self.url, self.info, self.request = url, info, low_latency(request)
-        self.fmt = FORMATS[urlsplit(url).scheme.lower()]
-        self.queue_size = queue_size or max(4, round(float(info.fps)))
-        self.dropped = self.reconnects = self.max_queued = 0
-        self.connected = False
-        self._queue: deque[Item] = deque()
-        self._free: list[np.ndarray] = []
-        """Frame buffers back from the sender: reusing them spares the loop a fresh allocation
-        (page faults) per frame, which showed as p99 spikes of the copy."""
+        self.url, self.info = url, info
+        self.queue_size = queue_size or max(4, round(float(info.fps) / 2))
+        self.dropped = self.reconnects = self.max_queued = self.restarts = 0
+        self.connected = self._ever_connected = False
+        slots = self.queue_size + IN_FLIGHT + 1  # always one free: the queue drops before it fills
+        shm = Path("/dev/shm")
+        fd, memory = tempfile.mkstemp(prefix="edgefx-stream-", suffix=".frames", dir=shm if shm.is_dir() else None)
+        os.close(fd)
+        self._spec = SenderSpec(url, FORMATS[urlsplit(url).scheme.lower()], info, low_latency(request), memory, slots)
+        self._frames = self._spec.frames("w+")
+        self._free = list(range(slots))
+        self._queue: deque[Video | av.AudioFrame] = deque()
+        self._in_flight: deque[tuple[int | None, float]] = deque()
         self._cond = threading.Condition()
-        self._closing = False
-        self._thread = threading.Thread(target=self._send_loop, name=f"stream {self.fmt}", daemon=True)
-        self._thread.start()
+        self._closing = self._fresh = False
+        self._process: subprocess.Popen | None = None
+        self._pipe: Pipe | None = None
+        self._ready = threading.Event()
+        self._started_at = float("-inf")
+        self._feeder = threading.Thread(target=self._feed, name=f"stream {self._spec.fmt}", daemon=True)
+        self._feeder.start()
+        self._ready.wait(10.0)  # the sender's interpreter starts (~0.5 s) before the first frame comes
 
     @classmethod
     def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
@@ -137,104 +257,167 @@ class StreamSink(Sink):
     # -- loop thread -------------------------------------------------------------------------------
     def write(self, frame: Frame) -> None:
         with self._cond:
-            buffer = self._free.pop() if self._free else None
-        if buffer is None or buffer.shape != frame.image.shape:
-            buffer = np.empty_like(frame.image)
-        np.copyto(buffer, frame.image)
-        self._put(Frame(buffer, frame.pts, frame.time_base, frame.index))
+            if len(self._queue) >= self.queue_size:
+                self._drop(self._queue.popleft())
+            slot = self._free.pop()
+        np.copyto(self._frames[slot], frame.image)
+        self._put(Video(slot, frame.time, frame.index))
 
     def write_audio(self, frame: av.AudioFrame) -> None:
         if self.info.audio is not None:
+            with self._cond:
+                if len(self._queue) >= self.queue_size:
+                    self._drop(self._queue.popleft())
             self._put(frame)
 
-    def _put(self, item: Item) -> None:
+    def _put(self, item: Video | av.AudioFrame) -> None:
         with self._cond:
-            if len(self._queue) >= self.queue_size:
-                self._drop(self._queue.popleft())
             self._queue.append(item)
             self.max_queued = max(self.max_queued, len(self._queue))
             self._cond.notify()
+
+    def _drop(self, item: Video | av.AudioFrame) -> None:
+        if isinstance(item, Video):
+            self.dropped += 1
+            self._free.append(item.slot)
 
     def close(self) -> None:
         with self._cond:
             self._closing = True
             self._cond.notify()
-        self._thread.join(timeout=15.0)
+        self._feeder.join(timeout=3 * CLOSE_GRACE)
+        del self._frames
+        Path(self._spec.memory).unlink(missing_ok=True)
         log.info("stream %s: %d frames sent, %d dropped, %d reconnects, queue peak %d of %d", self.url,
                  self.frames_written, self.dropped, self.reconnects, self.max_queued, self.queue_size)
 
-    # -- sender thread -----------------------------------------------------------------------------
-    def _send_loop(self) -> None:
-        conn: Connection | None = None
-        backoff = BACKOFF_FIRST
+    # -- feeder thread: hands items to the sender process, reads its reports, watches it -----------
+    def _feed(self) -> None:
         while True:
-            item = self._take(fresh=conn is None)
-            if item is None:
-                break
+            if self._process is None or self._process.poll() is not None:
+                if self._process is not None:
+                    self._restart(f"sender process exited (code {self._process.returncode})")
+                if self._closing:  # nothing left to send to: what is queued is dropped
+                    with self._cond:
+                        while self._queue:
+                            self._drop(self._queue.popleft())
+                    return
+                self._start_sender()
+            assert self._pipe is not None
             try:
-                if conn is None:
-                    conn = Connection(self.url, self.fmt, self.info, self.request, item.time)
-                conn.send(item)
-            except Exception as exc:  # network or anything else: the sender must not die silently
-                self._drop(item)
-                backoff = self._lost(conn, exc, backoff)
-                conn = None
+                while self._pipe.poll():
+                    self._report(self._pipe.recv())
+            except (EOFError, OSError):
+                self._restart("the sender process went away")
                 continue
-            self._recycle(item)
-            if not self.connected:
-                self.connected, backoff = True, BACKOFF_FIRST
-                if self.frames_written == 0:
-                    log.info("stream %s: connected", self.url)
-                else:
-                    self.reconnects += 1
-                    log.warning("stream %s: reconnected (reconnect %d, %d frames dropped so far)",
-                                self.url, self.reconnects, self.dropped)
-            self.frames_written += isinstance(item, Frame)
-        if conn is not None:
-            try:
-                conn.close()
-            except NETWORK_ERRORS as exc:
-                log.warning("stream %s: closing failed: %s", self.url, getattr(exc, "message", exc))
-
-    def _take(self, fresh: bool) -> Frame | av.AudioFrame | None:
-        """The next item; with ``fresh`` (a new connection) the newest video frame, older items
-        dropped, so a connection starts on a keyframe of the present. ``None`` when closing."""
-        with self._cond:
-            while True:
-                if fresh:
-                    newest = max((i for i, x in enumerate(self._queue) if isinstance(x, Frame)), default=-1)
-                    for _ in range(newest if newest >= 0 else len(self._queue)):
-                        self._drop(self._queue.popleft())
-                if self._queue:
-                    return self._queue.popleft()
-                if self._closing:
-                    return None
-                self._cond.wait()
-
-    def _drop(self, item: Item) -> None:
-        self.dropped += isinstance(item, Frame)
-        self._recycle(item)
-
-    def _recycle(self, item: Item) -> None:
-        """Give a sent or dropped frame's buffer back to ``write`` (the encoder copied it)."""
-        if isinstance(item, Frame):
+            limit = min(self.stall_seconds, CLOSE_GRACE) if self._closing else self.stall_seconds
+            if self._in_flight and time.monotonic() - self._in_flight[0][1] > limit:
+                self._restart(f"sender stuck for {limit:.0f} s (the network does not answer)")
+                continue
             with self._cond:
-                if len(self._free) < self.queue_size + 2:
-                    self._free.append(item.image)
+                if self._closing and not self._queue and not self._in_flight:
+                    break
+                item = self._next() if len(self._in_flight) < IN_FLIGHT else None
+                if item is None and not self._in_flight:
+                    self._cond.wait(0.05)
+            if item is not None:
+                self._send(item)
+            elif self._in_flight:
+                with contextlib.suppress(OSError):
+                    self._pipe.poll(0.05)
+        self._stop_sender()
 
-    def _lost(self, conn: Connection | None, exc: Exception, backoff: float) -> float:
-        """Log a failed send or connect, close, wait ``backoff`` (unless closing); the next backoff."""
-        if conn is not None:
-            conn.abort()
-        what = "connection lost" if self.connected else "cannot connect"
-        self.connected = False
-        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        log.warning("stream %s: %s: %s; retrying in %.1f s (%d frames dropped so far)", self.url, what,
-                    reason, backoff, self.dropped)
-        deadline = time.monotonic() + backoff
-        with self._cond:
-            while not self._closing and (left := deadline - time.monotonic()) > 0:
-                self._cond.wait(left)
-            while self._closing and self._queue:
+    def _next(self) -> Video | av.AudioFrame | None:
+        """The next item (under the lock); after a restart only the newest frame and what follows."""
+        if self._fresh:
+            newest = max((i for i, x in enumerate(self._queue) if isinstance(x, Video)), default=-1)
+            for _ in range(newest if newest >= 0 else len(self._queue)):
                 self._drop(self._queue.popleft())
-        return min(backoff * 2, BACKOFF_MAX)
+            self._fresh = newest < 0
+        return self._queue.popleft() if self._queue else None
+
+    def _send(self, item: Video | av.AudioFrame) -> None:
+        assert self._pipe is not None
+        slot = item.slot if isinstance(item, Video) else None
+        message = ("video", item.slot, item.time, item.index) if isinstance(item, Video) else audio_message(item)
+        self._in_flight.append((slot, time.monotonic()))
+        with contextlib.suppress(OSError):  # the process died: the next round restarts it
+            self._pipe.send(message)
+
+    def _report(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "ack":
+            slot, sent = message[1], message[2]
+            self._in_flight.popleft()
+            if slot is not None:
+                with self._cond:
+                    self._free.append(slot)
+                    if sent:
+                        self.frames_written += 1
+                    else:
+                        self.dropped += 1
+        elif kind == "ready":
+            self._ready.set()
+        elif kind == "connected":
+            self.connected = True
+            if self._ever_connected:
+                self.reconnects += 1
+                log.warning("stream %s: reconnected (reconnect %d, %d frames dropped so far)", self.url,
+                            self.reconnects, self.dropped)
+            else:
+                log.info("stream %s: connected", self.url)
+            self._ever_connected = True
+        elif kind == "lost":
+            self.connected = False
+            log.warning("stream %s: %s: %s; retrying in %.1f s (%d frames dropped so far)", self.url, message[1],
+                        message[2], message[3], self.dropped)
+
+    def _start_sender(self) -> None:
+        """A fresh interpreter running ``serve`` (not multiprocessing's spawn, which would import
+        the embedding program's ``__main__`` again), talking over a socket pair."""
+        time.sleep(max(0.0, self._started_at + 1.0 - time.monotonic()))  # no respawn storm
+        self._started_at = time.monotonic()
+        ours, theirs = socket.socketpair()
+        code = "import sys; from edgefx.io.stream import serve; serve(int(sys.argv[1]))"
+        self._process = subprocess.Popen([sys.executable, "-c", code, str(theirs.fileno())],
+                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        theirs.close()
+        self._pipe = Pipe(ours.detach())
+        self._pipe.send(self._spec)
+
+    def _restart(self, why: str) -> None:
+        """Kill the sender, take back its slots (counted as dropped), restart on a current frame."""
+        self.restarts += 1
+        self.connected = False
+        log.warning("stream %s: %s: restarting the sender (%d frames dropped so far)", self.url, why, self.dropped)
+        self._kill_sender()
+        with self._cond:
+            for slot, _sent_at in self._in_flight:
+                if slot is not None:
+                    self._drop(Video(slot, 0.0, 0))
+            self._in_flight.clear()
+            self._fresh = True
+
+    def _stop_sender(self) -> None:
+        """Ask the sender to flush and close (``closed``), then end it."""
+        assert self._pipe is not None
+        with contextlib.suppress(OSError):
+            self._pipe.send(("close",))
+            deadline = time.monotonic() + CLOSE_GRACE
+            while time.monotonic() < deadline and self._pipe.poll(max(0.0, deadline - time.monotonic())):
+                message = self._pipe.recv()
+                if message[0] == "closed":
+                    break
+                self._report(message)
+        self._kill_sender()
+
+    def _kill_sender(self) -> None:
+        if self._process is not None:
+            try:
+                self._process.wait(0.5 if self._closing else 0.0)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5.0)
+        if self._pipe is not None:
+            self._pipe.close()
+        self._process = self._pipe = None
