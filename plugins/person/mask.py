@@ -76,15 +76,17 @@ class TemporalSmoother:
             self.prob, self.grey = prob, grey
             return prob
         delta = prob - self.prob
+        w = np.abs(delta)
+        w -= self.change[0]
+        w *= 1.0 / (self.change[1] - self.change[0])
         moved = cv2.blur(cv2.absdiff(grey, self.grey), (3, 3))
-        w = np.maximum(_ramp(np.abs(delta), *self.change), _ramp(moved, *self.motion))
+        moved -= self.motion[0]
+        moved *= 1.0 / (self.motion[1] - self.motion[0])
+        np.maximum(w, moved, out=w)
+        np.clip(w, 0.0, 1.0, out=w)  # 0 below the low end of both ramps, 1 above the high end of either
         w *= self.strength
         w += 1.0 - self.strength
-        self.prob = self.prob + w * delta
+        delta *= w
+        self.prob = self.prob + delta
         self.grey = grey
         return self.prob
-
-
-def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """0 below ``lo``, 1 above ``hi``, linear between."""
-    return np.clip((x - lo) * (1.0 / (hi - lo)), 0.0, 1.0)
