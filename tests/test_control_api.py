@@ -49,8 +49,10 @@ def test_option_values_that_look_like_paths_must_use_the_media_command() -> None
 
 
 def test_loopback_panel_websocket_commands_and_events_on_the_loop_thread() -> None:
+    rule = {"keyword": "show", "effect": "stats", "action": "on"}  # a [[triggers]] rule the panel can fire
     settings = load_settings(None, {"input.url": "testsrc:?live=1&size=320x240&duration=6", "output.url": "null",
-                                    "run.effects": ["stats"], "control.enabled": True, "control.port": 0})
+                                    "run.effects": ["stats"], "control.enabled": True, "control.port": 0,
+                                    "triggers": [rule]})
     seen: list[tuple[Event, str]] = []
     box: dict = {}
 
@@ -75,9 +77,10 @@ def test_loopback_panel_websocket_commands_and_events_on_the_loop_thread() -> No
     assert replies["stats"]["fps"] > 10 and "p99" in replies["stats"]["frame_ms"]
     by_name = {e.name: (e, thread_name) for e, thread_name in seen}
     assert by_name["hotkey"][0].data == {"key": "b"} and by_name["snow"][0].data == {"amount": 3}
+    assert by_name["trigger"][0].data == {"word": "show"} and replies["trigger"] == {"published": "trigger"}
     assert by_name["control"][0].data["effect"] == "stats"
     assert {thread_name for _e, thread_name in by_name.values()} == {"engine-loop"}
-    assert box["pipeline"].effects["stats"].enabled is False
+    assert box["pipeline"].effects["stats"].enabled is True  # off by the toggle, on again by the trigger rule
     assert not _servers  # stopped with the run
 
 
@@ -90,7 +93,8 @@ async def talk(base: str) -> dict:
             commands = {"toggle": {"cmd": "toggle", "effect": "stats", "enabled": False},
                         "unknown": {"cmd": "set", "effect": "nosuch", "option": "x", "value": 1},
                         "hotkey": {"cmd": "hotkey", "key": "b"},
-                        "snow": {"cmd": "event", "name": "snow", "data": {"amount": 3}}}
+                        "snow": {"cmd": "event", "name": "snow", "data": {"amount": 3}},
+                        "trigger": {"cmd": "trigger", "word": "show"}}
             for i, (label, command) in enumerate(commands.items()):
                 await ws.send_json({"id": i, **command})
                 while (msg := await ws.receive_json())["type"] != "reply":

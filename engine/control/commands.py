@@ -65,7 +65,7 @@ def media_path(path: Any, folders: Sequence[Path]) -> Path:
 def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path]) -> Event:
     """Validate one command and return the bus event that carries it (with a reply ``Future``)."""
     cmd = request.get("cmd")
-    if cmd in ("event", "hotkey"):
+    if cmd in ("event", "hotkey", "trigger"):
         return _plain_event(cmd, request)
     name = request.get("effect")
     if name not in effects:
@@ -93,15 +93,21 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
             raise ControlError(400, f"{exc.message} ({exc.hint})") from None
         action = {"action": "option", "effect": name, "key": key, "value": value}
     else:
-        raise ControlError(400, f"unknown command {cmd!r}; commands: toggle, set, media, event, hotkey")
+        raise ControlError(400, f"unknown command {cmd!r}; commands: toggle, set, media, trigger, event, hotkey")
     return Event(CONTROL_EVENT, source="control", data={**action, "reply": Future()})
 
 
 def _plain_event(cmd: str, request: Mapping[str, Any]) -> Event:
-    """A trigger (any event name the trigger table or plugins listen to) or a hotkey."""
+    """A trigger word (as if spoken: the ``[[triggers]]`` keyword rules fire), a hotkey, or any
+    other event name plugins listen to."""
     data = request.get("data") or {}
     if not isinstance(data, dict):
         raise ControlError(400, "data must be an object")
+    if cmd == "trigger":
+        word = request.get("word")
+        if not isinstance(word, str) or not EVENT_NAME.match(word):
+            raise ControlError(400, f"trigger word {word!r} is not allowed: letters, digits, _.:-")
+        return Event("trigger", source="control", data={**data, "word": word})
     if cmd == "hotkey":
         key = request.get("key")
         if not isinstance(key, str) or not 0 < len(key) <= 16:

@@ -7,7 +7,8 @@ Routes (JSON unless said otherwise; POST bodies must be ``application/json``)::
     POST /api/effects/NAME/toggle   {"enabled": true|false}   (no body: flip)
     POST /api/effects/NAME/options  {"option": "opacity", "value": 0.5}
     POST /api/effects/NAME/media    {"option": "mask", "path": "masks/cat.json"}  (inside [control] media)
-    POST /api/events                {"name": "snow", "data": {...}}   fire a trigger
+    POST /api/triggers              {"word": "snow"}   fire the [[triggers]] rules of that keyword
+    POST /api/events                {"name": "clap", "data": {...}}   publish any event
     POST /api/hotkeys               {"key": "b"}
     GET  /api/stats                 fps, frame time p50/p99, drops, the sink's state
     GET  /api/preview.mjpg          the output as MJPEG (image/jpeg snapshots: /api/preview.jpg)
@@ -154,6 +155,7 @@ class ControlServer:
         app.router.add_post("/api/effects/{name}/toggle", self._post("toggle"))
         app.router.add_post("/api/effects/{name}/options", self._post("set"))
         app.router.add_post("/api/effects/{name}/media", self._post("media"))
+        app.router.add_post("/api/triggers", self._post("trigger"))
         app.router.add_post("/api/events", self._post("event"))
         app.router.add_post("/api/hotkeys", self._post("hotkey"))
         app.router.add_get("/api/stats", self._stats)
