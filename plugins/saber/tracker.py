@@ -50,6 +50,10 @@ class TrackParams:
     """Most the measured stick may outgrow its learned length in one frame."""
 
 
+MAX_TURN = 0.35
+"""Largest rotation per frame (radians, 20°) the prediction extrapolates."""
+
+
 def _point(p: np.ndarray) -> tuple[float, float]:
     return (round(float(p[0]), 2), round(float(p[1]), 2))
 
@@ -109,6 +113,8 @@ class SaberTracker:
         self.length: float | None = None
         self.turn = 0.0
         """Rotation of the stick per frame in radians (the prediction turns the tip about the base)."""
+        self.measured: tuple[float, int] | None = None
+        """The stick's angle at its last measurement and the frames since."""
 
     def _match(self, segment: Segment, base: np.ndarray, tip: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them."""
@@ -145,14 +151,14 @@ class SaberTracker:
             if scored:
                 _, mb, mt, seg = min(scored, key=lambda m: m[0])
                 mt = self._keep_length(mb, mt, fast)
-                previous = self.last
                 base, tip = self.filter.correct(mb, mt)
-                self._follow_turn(previous, (base, tip))
+                self._follow_turn(base, tip)
                 self.missed, self.quality, self.pending = 0, seg.quality, None
                 self.last, self.last_base = (base, tip), base
                 return Saber(_point(base), _point(tip), round(seg.quality, 3))
             self.missed += 1
             self.turn *= 0.6
+            self._age_measurement()
             if self.missed > self.params.max_missing:
                 self.filter = None
             else:
@@ -166,13 +172,19 @@ class SaberTracker:
             return Saber(_point(self.last[0]), _point(self.last[1]), round(conf, 3), predicted=True)
         return None
 
-    def _follow_turn(self, before: tuple[np.ndarray, np.ndarray] | None, after: tuple[np.ndarray, np.ndarray]) -> None:
-        """The stick's rotation per frame (radians), from its direction on consecutive frames."""
-        if before is None:
-            return
-        a0 = np.arctan2(*(before[1] - before[0])[::-1])
-        a1 = np.arctan2(*(after[1] - after[0])[::-1])
-        self.turn = float((a1 - a0 + np.pi) % (2 * np.pi) - np.pi)
+    def _follow_turn(self, base: np.ndarray, tip: np.ndarray) -> None:
+        """The stick's rotation per frame (radians) between the last two measurements (filtered ends),
+        whatever frames were predicted or carried in between."""
+        angle = float(np.arctan2(tip[1] - base[1], tip[0] - base[0]))
+        if self.measured is not None:
+            before, frames = self.measured
+            rate = ((angle - before + np.pi) % (2 * np.pi) - np.pi) / frames
+            self.turn = float(np.clip(rate, -MAX_TURN, MAX_TURN))
+        self.measured = (angle, 1)
+
+    def _age_measurement(self) -> None:
+        if self.measured is not None:
+            self.measured = (self.measured[0], self.measured[1] + 1)
 
     def _keep_length(self, base: np.ndarray, tip: np.ndarray, fast: bool) -> np.ndarray:
         """Learn the stick's length while it moves slowly; while it moves fast, put a tip that blur cut
@@ -210,12 +222,18 @@ class SaberTracker:
         else:
             base, tip = orient(best)
         self.filter = EndpointFilter(base, tip, self.process_noise, self.measurement_noise)
-        self.length, self.turn = None, 0.0
+        self.length, self.turn, self.measured = None, 0.0, None
         self.missed, self.quality, self.pending, self.pending_count = 0, best.quality, None, 0
         self.last, self.last_base = (base, tip), base
         return Saber(_point(base), _point(tip), round(best.quality, 3))
 
     def carry(self) -> Saber | None:
-        """Predict one frame ahead without a measurement (the scheduler skipped the analyzer)."""
-        self.predict()
-        return self.update([], lambda s: (s.p0, s.p1))
+        """Predict one frame ahead without a measurement (the scheduler skipped the analyzer). Not a
+        miss: the track keeps its speed and confidence, and a new stick being confirmed stays pending."""
+        prediction = self.predict()
+        if prediction is None:
+            return None
+        self.last = prediction
+        self._age_measurement()
+        conf = self.quality * self.params.decay**self.missed
+        return Saber(_point(prediction[0]), _point(prediction[1]), round(conf, 3), predicted=True)
