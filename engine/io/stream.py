@@ -379,8 +379,9 @@ class StreamSink(Sink):
         self._started_at = time.monotonic()
         ours, theirs = socket.socketpair()
         code = "import sys; from edgefx.io.stream import serve; serve(int(sys.argv[1]))"
-        self._process = subprocess.Popen([sys.executable, "-c", code, str(theirs.fileno())],
-                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        self._process = subprocess.Popen([sys.executable, "-c", code, str(theirs.fileno())],  # Ctrl-C: not its
+                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,  # group; the
+                                         start_new_session=True)  # engine closes it and the stream ends well
         theirs.close()
         self._pipe = Pipe(ours.detach())
         self._pipe.send(self._spec)
