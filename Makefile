@@ -10,7 +10,7 @@ OUT    := out
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[speech,dev]'
+	$(BIN)/pip install -q -e '.[speech,control,dev]'
 	touch $@
 
 setup: $(STAMP)

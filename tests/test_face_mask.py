@@ -223,3 +223,18 @@ def test_two_faces_crossing_get_masks_only_where_the_heads_are(astronaut_bgr, mo
         two_faces.append(len(faces) == 2)
     # while the faces themselves do not overlap (the first and last 8 frames) both wear the mask
     assert all(two_faces[:8]) and all(two_faces[-8:])
+
+
+def test_mask_switched_while_running_loads_at_once_and_a_bad_name_keeps_the_old_one():
+    """The control panel switches masks with set_option: the new mask is drawn from the next frame,
+    and an unknown name is refused without losing the mask in use."""
+    from edgefx.plugins.face_mask.effect import FaceMask
+
+    effect = FaceMask({"mask": "tiger"})
+    effect.start()
+    tiger = effect.mask
+    effect.set_option("mask", "skull")
+    assert effect.mask is not tiger and effect.mask.name == "skull"
+    with pytest.raises(ConfigError, match="nope"):
+        effect.set_option("mask", "nope")
+    assert effect.settings["mask"] == "skull" and effect.mask.name == "skull"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -61,17 +62,30 @@ class FaceMask(Effect):
         self._loaded = False
 
     def start(self, stream: StreamInfo | None = None) -> None:
-        """Load the mask and accessories (errors name the assets that exist)."""
+        """Load the mask and accessories (errors name the assets that exist; nothing changes on error)."""
         mask_name = self.settings["mask"]
-        self.mask = None if mask_name == "none" else load_mask(mask_name)
-        self.warps = {}
-        for level, (points, factor) in LEVELS.items() if self.mask is not None else ():
+        mask = None if mask_name == "none" else load_mask(mask_name)
+        accessories = [load_accessory(str(name)) for name in self.settings["accessories"]]
+        warps = {}
+        for level, (points, factor) in LEVELS.items() if mask is not None else ():
             index = np.array(points, dtype=np.intp)
-            src = self.mask.landmarks[index]
+            src = mask.landmarks[index]
             step = self.settings["grid_step"] * factor
-            self.warps[level] = (index, PiecewiseWarp(self.mask.image, src, delaunay_triangles(src), step))
-        self.accessories = [load_accessory(str(name)) for name in self.settings["accessories"]]
+            warps[level] = (index, PiecewiseWarp(mask.image, src, delaunay_triangles(src), step))
+        self.mask, self.accessories, self.warps = mask, accessories, warps
         self._loaded = True
+
+    def set_option(self, key: str, value: Any) -> None:
+        """Change one option while running; a new mask, accessory or grid is loaded at once (an
+        unknown asset raises and the previous settings and assets stay)."""
+        previous = self.settings
+        super().set_option(key, value)
+        if self._loaded and key in ("mask", "accessories", "grid_step"):
+            try:
+                self.start()
+            except ConfigError:
+                self.settings = previous
+                raise
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
         if not self._loaded:
