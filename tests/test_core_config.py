@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from edgefx.config import load_settings, parse_override, validate_plugin_tables
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.registry import load_registry
+from edgefx.runner import create_plugins, create_triggers
 
 
 def write(tmp_path, text: str, name: str = "p.toml"):
@@ -92,3 +95,17 @@ def test_option_checks():
     for bad in ({"n": 0}, {"n": 2.5}, {"b": 1}, {"n": True}, {"mode": "c"}, {"zz": 1}):
         with pytest.raises(ConfigError):
             resolve_options("p", declared, bad)
+
+
+SHIPPED = sorted(p.name.removesuffix(".toml") for p in resources.files("edgefx.presets").iterdir()
+                 if p.name.endswith(".toml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_preset_builds_its_plugins_and_triggers(name):
+    """What users run with `-c NAME` must start: every effect, analyzer, option and trigger exists."""
+    settings = load_settings(name)
+    analyzers, effects = create_plugins(settings, load_registry())
+    assert list(effects) == list(settings.run["effects"])
+    assert set(settings.run["analyzers"]) <= set(analyzers)
+    assert (create_triggers(settings, effects) is None) == (not settings.triggers)
