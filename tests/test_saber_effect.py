@@ -123,6 +123,8 @@ def test_events_ignite_and_retract() -> None:
     assert not effect.enabled
     effect.on_event(Event("trigger", data={"effect": "lightsaber", "action": "toggle"}))
     assert effect.enabled
+    effect.on_event(Event("trigger", source="control", data={"word": "retract"}))  # the control API's trigger
+    assert not effect.enabled
 
 
 def test_spoken_ignite_through_the_real_pipeline() -> None:

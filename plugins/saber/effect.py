@@ -22,9 +22,10 @@ ACTIONS = ("ignite", "retract", "toggle")
 class SaberEffect(Effect):
     """Blade from the hilt along the stick, ``length`` times the stick. It grows over ``ignite_s`` when
     the effect is enabled (or the stick appears) and shrinks back when disabled (or the stick is lost),
-    at the last position. Triggers: ``keyword`` events (speech) whose word is in ``ignite_words`` /
-    ``retract_words``, ``hotkey`` events for ``hotkey`` (toggle), and ``trigger`` events with
-    ``data = {"effect": "lightsaber", "action": "ignite" | "retract" | "toggle"}``."""
+    at the last position. Triggers: ``keyword`` events (speech) and ``trigger`` events (control API)
+    whose word is in ``ignite_words`` / ``retract_words``, ``hotkey`` events for ``hotkey`` (toggle),
+    and ``trigger`` events with ``data = {"effect": "lightsaber", "action": "ignite" | "retract" |
+    "toggle"}``. ``[[triggers]]`` rules work too: their on/off/toggle/pulse are ``set_enabled``."""
 
     name = "lightsaber"
     layer = Layer.FOREGROUND
@@ -68,8 +69,8 @@ class SaberEffect(Effect):
     def on_event(self, event: Event) -> None:
         """Ignite, retract or toggle on a matching keyword, hotkey or trigger event."""
         data, action = event.data, None
-        if event.name == "keyword":
-            word = str(data.get("word", "")).lower()
+        word = str(data.get("word", data.get("keyword", ""))).lower()
+        if event.name in ("keyword", "trigger") and word:
             action = ("ignite" if word in self.settings["ignite_words"]
                       else "retract" if word in self.settings["retract_words"] else None)
         elif event.name == "hotkey" and data.get("key") == self.settings["hotkey"]:
