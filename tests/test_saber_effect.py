@@ -113,7 +113,7 @@ def test_smear_fills_between_consecutive_blades(background: np.ndarray) -> None:
 
 def test_events_ignite_and_retract() -> None:
     effect = SaberEffect({"ignite_words": ["ignite"], "hotkey": "x"})
-    effect.on_event(Event("keyword", data={"word": "off"}))
+    effect.on_event(Event("keyword", data={"word": "retract"}))
     assert not effect.enabled
     effect.on_event(Event("keyword", data={"word": "Ignite"}))
     assert effect.enabled

@@ -39,8 +39,8 @@ class SaberEffect(Effect):
         "ignite_s": Option(0.3, "seconds the blade takes to grow (ignite) or shrink (retract)", min=0.0, max=5.0),
         "smear": Option(0.5, "strength of the motion smear between consecutive blades (0 = none)",
                         min=0.0, max=1.0),
-        "ignite_words": Option(["ignite", "on"], "spoken keywords that ignite the blade"),
-        "retract_words": Option(["retract", "off"], "spoken keywords that retract it"),
+        "ignite_words": Option(["ignite"], "spoken keywords that ignite the blade"),
+        "retract_words": Option(["retract"], "spoken keywords that retract it"),
         "hotkey": Option("s", "hotkey that toggles the blade"),
     }
 
