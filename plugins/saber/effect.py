@@ -41,7 +41,7 @@ class SaberEffect(Effect):
                         min=0.0, max=1.0),
         "ignite_words": Option(["ignite"], "spoken keywords that ignite the blade"),
         "retract_words": Option(["retract"], "spoken keywords that retract it"),
-        "hotkey": Option("s", "hotkey that toggles the blade"),
+        "hotkey": Option("l", "hotkey that toggles the blade (\"\" = none)"),
     }
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
