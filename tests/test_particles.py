@@ -93,3 +93,13 @@ def test_behind_the_person(models_dir, tmp_path) -> None:
 def test_cost_at_720p_is_measured() -> None:
     cost = measure_cost(Particles, frames=20, options={"particles": {"always_on": True, "seed": 1}})
     assert cost["n"] == 20 and cost["median_ms"] > 0
+
+
+def test_bigger_kinds_get_fewer_particles_for_the_same_drawing_cost() -> None:
+    counts, drawn = {}, {}
+    for kind in ("snow", "hearts"):
+        effect = Particles({"always_on": True, "kind": kind, "max": 200, "rate": 3000.0, "seed": 3})
+        run = run_plugin(effect, frames=20, size=(640, 360))
+        counts[kind], drawn[kind] = effect.count, changed_pixels(run)[-1]
+    assert counts["snow"] == 200 and 30 < counts["hearts"] < 0.5 * counts["snow"]
+    assert 0.3 < drawn["hearts"] / drawn["snow"] < 3.0

@@ -16,7 +16,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Effect, Layer
-from edgefx.plugins.particles.kinds import KINDS, SIZE_BUCKETS, Kind, sprite
+from edgefx.plugins.particles.kinds import KINDS, SIZE_BUCKETS, Kind, area_share, sprite
 
 LEVEL_SHARE = {"full": 1.0, "half": 0.5, "quarter": 0.25}
 """Share of ``max`` particles alive at each quality level."""
@@ -33,7 +33,8 @@ class Particles(Effect):
         "kind": Option("snow", "what falls or rises", choices=tuple(KINDS)),
         "layer": Option("foreground", "draw over everything, or behind the person (add the person_front effect)",
                         choices=("foreground", "behind_person")),
-        "max": Option(300, "most particles alive at once (full quality)", min=1, max=5000),
+        "max": Option(300, "most particles alive at once at full quality, counted in snowflakes "
+                            "(bigger kinds get fewer: same drawing cost)", min=1, max=5000),
         "rate": Option(0.0, "particles spawned per second (0 = the kind's own rate)", min=0.0, max=5000.0),
         "size": Option(1.0, "sprite size factor", min=0.2, max=5.0),
         "always_on": Option(False, "start switched on (else a trigger switches it on)"),
@@ -89,7 +90,7 @@ class Particles(Effect):
                 grown = np.zeros((cap, *old.shape[1:]), old.dtype)
                 grown[:len(old)] = old
                 setattr(self, name, grown)
-        return max(1, round(cap * LEVEL_SHARE[self.level]))
+        return max(1, round(cap * LEVEL_SHARE[self.level] * area_share(self.kind)))
 
     def _spawn(self, dt: float, w: int, h: int) -> None:
         kind, s = self.kind, self._scale(h)

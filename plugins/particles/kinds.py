@@ -36,6 +36,13 @@ KINDS: dict[str, Kind] = {
                    (2.5, 5.0)),
 }
 
+def area_share(kind: Kind) -> float:
+    """Share of ``max`` a kind may have alive: ``max`` counts snowflake-sized particles, so bigger
+    sprites (hearts) get proportionally fewer and a full screen costs about the same to draw."""
+    reference = sum(KINDS["snow"].size) / 2
+    return min(1.0, (reference / (sum(kind.size) / 2)) ** 2)
+
+
 SIZE_BUCKETS = 4
 """Sprites are pre-rendered at this many sizes per kind."""
 
