@@ -59,6 +59,14 @@ def codecs() -> list[Row]:
                      ("mpegts", "SRT/UDP streams")):
         ok = fmt in names
         rows.append(("OK" if ok else "WARN", f"format {fmt} {'available' if ok else 'missing'} ({why})"))
+    from edgefx.io.stream import output_protocols
+
+    protocols = output_protocols()
+    for proto, why in (("rtmp", "RTMP streams"), ("srt", "SRT streams (else send udp:// and relay)"),
+                       ("udp", "UDP streams")):
+        if protocols is not None:
+            ok = proto in protocols
+            rows.append(("OK" if ok else "WARN", f"protocol {proto} {'available' if ok else 'missing'} ({why})"))
     return rows
 
 
@@ -84,10 +92,16 @@ def devices() -> list[Row]:
                  f"video devices: {', '.join(cams)}" if cams else
                  "no /dev/video* devices: no camera (use a file, URL, testsrc: or demo:) and no v4l2loopback"))
     if platform.system() == "Linux":
+        from edgefx.io.vcam import loopback_devices
+
         loaded = _loopback_loaded()
         rows.append(("OK" if loaded else "WARN", "v4l2loopback module loaded" if loaded else
                      "v4l2loopback not loaded: virtual camera off -> sudo modprobe v4l2loopback video_nr=10 "
                      "card_label=edgefx exclusive_caps=1"))
+        if loaded:
+            found = loopback_devices()
+            rows.append(("OK" if found else "WARN", f"virtual cameras: {', '.join(found)}" if found else
+                         "v4l2loopback loaded but no loopback device found in /sys/class/video4linux"))
     rows.append(("OK" if shutil.which("ffprobe") else "INFO",
                  "ffprobe found (handy to inspect inputs)" if shutil.which("ffprobe") else "ffprobe not installed"))
     return rows

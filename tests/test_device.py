@@ -123,3 +123,16 @@ def test_camera_modules_row_without_picamera2():
         assert rows == [("INFO", rows[0][1])] and "v4l2://" in rows[0][1]
     else:
         assert all(status in ("OK", "WARN") for status, _ in rows)
+
+
+def test_doctor_says_which_stream_protocols_this_ffmpeg_has(capsys):
+    """PyAV's FFmpeg here has RTMP and UDP but no libsrt: the doctor says so before a stream fails."""
+    from edgefx.io.stream import output_protocols
+
+    main(["doctor"])
+    out = capsys.readouterr().out
+    protocols = output_protocols()
+    assert protocols is not None and {"rtmp", "udp"} <= protocols
+    for proto in ("rtmp", "srt", "udp"):
+        state = "available" if proto in protocols else "missing"
+        assert f"protocol {proto} {state}" in out
