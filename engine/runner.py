@@ -153,6 +153,8 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
             pipeline.close()
     result.summary = pipeline.summary()
     result.summary["output"] = settings.output["url"]
+    if sink is not None:
+        result.summary["output_stats"] = sink.stats()
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
         pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})

@@ -135,6 +135,9 @@ def test_rtmp_server_killed_and_restarted_stream_resumes_queue_bounded(tmp_path:
     assert sink.reconnects >= 1
     assert sink.max_queued <= sink.queue_size and sink.dropped > 0
     assert result.summary["frames"] >= 0.8 * 30 * 10  # the loop went on at full rate while offline
+    counted = result.summary["output_stats"]  # what --stats writes
+    assert counted["reconnects"] == sink.reconnects and counted["dropped"] == sink.dropped
+    assert counted["queue_peak"] <= counted["queue_size"]
     log = caplog.text
     assert "connection lost" in log and "reconnected (reconnect 1" in log and "dropped" in log
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import av
 import av.error
@@ -53,6 +53,10 @@ class Sink:
 
     def close(self) -> None:
         """Flush and finish the output so it plays."""
+
+    def stats(self) -> dict[str, Any]:
+        """What the output itself counted (e.g. a stream's drops and reconnects) for the run summary."""
+        return {"frames_written": self.frames_written}
 
 
 class NullSink(Sink):

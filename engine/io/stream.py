@@ -281,6 +281,10 @@ class StreamSink(Sink):
             self.dropped += 1
             self._free.append(item.slot)
 
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "dropped": self.dropped, "reconnects": self.reconnects,
+                "restarts": self.restarts, "queue_peak": self.max_queued, "queue_size": self.queue_size}
+
     def close(self) -> None:
         with self._cond:
             self._closing = True
