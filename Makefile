@@ -20,7 +20,7 @@ models: setup
 
 run: models
 	mkdir -p $(OUT)
-	$(BIN)/edgefx run --config default -o $(OUT)/demo.mp4 --stats $(OUT)/demo-stats.json \
+	$(BIN)/edgefx run --config demo -o $(OUT)/demo.mp4 --stats $(OUT)/demo-stats.json \
 		--contact-sheet $(OUT)/demo-sheet.png
 
 test: models
