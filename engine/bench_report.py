@@ -329,7 +329,7 @@ def run_all_effects(budget_ms: float, frames: int, width: int = 1280, height: in
                     events: dict[int, Callable[[Any], None]] | None = None, out: str = "null",
                     overlap: bool = False, extra_sets: list[str] | None = None,
                     config: str | None = None) -> BudgetRun:
-    """Every effect and analyzer the registry lists (plus the load-test plugins) on the demo input.
+    """Every effect (switched on) and analyzer the registry lists (plus the load-test plugins) on the demo input.
     ``budget_ms`` 0 runs everything at full quality. ``events``: frame number -> callable(pipeline),
     e.g. raise the budget or start a CPU hog at that frame. ``config``: a profile to start from
     (its size, options and scheduler settings; ``budget_ms`` replaces its budget)."""
@@ -352,7 +352,12 @@ def run_all_effects(budget_ms: float, frames: int, width: int = 1280, height: in
         if events and count in events:
             events[count](holder["pipeline"])
 
-    result = execute(settings, registry, on_frame=on_frame, on_open=lambda p: holder.update(pipeline=p))
+    def on_open(pipeline: Any) -> None:
+        holder["pipeline"] = pipeline
+        for effect in pipeline.effects.values():  # "all on": trigger-driven effects (particles) too
+            effect.set_enabled(True)
+
+    result = execute(settings, registry, on_frame=on_frame, on_open=on_open)
     frames_ = holder["pipeline"].metrics.frames
     return BudgetRun(budget_ms, [f["total_ms"] for f in frames_], [f.get("notes", {}) for f in frames_],
                      result.summary)
