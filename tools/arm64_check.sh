@@ -182,7 +182,8 @@ effect_setup() {  # NAME -> sets INPUT, ALSO (effects in both runs) and WITH (--
         particles) WITH=(--set effects.particles.always_on=true --set effects.particles.seed=1) ;;
         lightsaber) INPUT=$CHECK/out/stick/stick.mp4 WITH=(--set "analyzers.saber.color=$STICK_COLOR") ;;
         person_front) ALSO=particles WITH=(--set effects.particles.always_on=true --set effects.particles.seed=1
-                                            --set effects.particles.layer=behind_person) ;;
+                                            --set effects.particles.layer=behind_person   # dense and big: snow
+                                            --set effects.particles.rate=1500 --set effects.particles.size=2.5) ;;
     esac
 }
 
