@@ -125,7 +125,7 @@ class BudgetScheduler:
     more levels down, or an analyzer reusing its last result (a loss that grows with how stale the
     result already is, times the plugin's priority). Analyzers whose input barely changed
     (the similarity gate) reuse their result at no loss. The planning budget keeps a noise
-    margin (the 95th percentile of recent overshoots of the prediction) and a multiplicative
+    margin (the 98th percentile of recent overshoots of the prediction) and a multiplicative
     guard shrinks it after a frame over budget and lets it grow back slowly, which keeps the
     p99 inside the budget when costs jump (a CPU hog) before the estimates catch up.
     """
@@ -267,11 +267,11 @@ class BudgetScheduler:
         self.predicted = max(spent) if self.overlap else spent[0] + spent[1]
 
     def _noise_margin(self) -> float:
-        """ms kept free for noise: the 95th percentile of recent overshoots of the prediction (>= 0)."""
+        """ms kept free for noise: the 98th percentile of recent overshoots of the prediction (>= 0)."""
         if len(self.misses) < 20:
             return 0.0
         ordered = sorted(self.misses)
-        return max(0.0, ordered[(19 * len(ordered)) // 20])
+        return max(0.0, ordered[(49 * len(ordered)) // 50])
 
     def observe(self, name: str, ms: float, fresh: bool) -> None:
         unit = self.units.get(name)
