@@ -93,6 +93,7 @@ class Pipeline:
         self.settings: Any = None
         """The run's validated ``Settings`` when started by the runner (plugins read their tables)."""
         self.frame_observers: list[Callable[[Frame], None]] = []
+        self._scheduler_s = 0.0  # seconds in plan/observe/frame_done this frame (the "scheduler" stage)
         """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
         must be quick and must copy what it keeps."""
         self._worker: ThreadPoolExecutor | None = None
@@ -171,7 +172,7 @@ class Pipeline:
         if not self.overlap:
             ctx = FrameContext(frame, events=self.bus.due(frame.time))
             self._deliver_events(ctx)
-            plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+            plan = self._plan(ctx)
             ctx.notes.update(plan.notes)
             stages = self._observed(self._analyze(frame, ctx, plan))
             self._render(frame, ctx, stages, t_start, t_start, on_frame)
@@ -179,7 +180,7 @@ class Pipeline:
         previous = self._in_flight
         stages = self._wait_in_flight()
         ctx = FrameContext(frame)
-        plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+        plan = self._plan(ctx)
         ctx.notes.update(plan.notes)
         self._in_flight = (frame, ctx, t_start, self._worker.submit(self._analyze, frame, ctx, plan), None)
         if previous is not None:
@@ -215,10 +216,18 @@ class Pipeline:
             timings[name] = (self._run_analyzer(name, analyzer, frame, ctx, fresh), fresh)
         return timings
 
+    def _plan(self, ctx: FrameContext) -> Plan:
+        t0 = time.perf_counter()
+        plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
+        self._scheduler_s += time.perf_counter() - t0
+        return plan
+
     def _observed(self, timings: dict[str, tuple[float, bool]]) -> dict[str, float]:
         """Tell the scheduler what the analyzers cost (on the loop's thread); returns name -> ms."""
+        t0 = time.perf_counter()
         for name, (ms, fresh) in timings.items():
             self.scheduler.observe(name, ms, fresh)
+        self._scheduler_s += time.perf_counter() - t0
         return {name: ms for name, (ms, _fresh) in timings.items()}
 
     def _render(self, frame: Frame, ctx: FrameContext, stages: dict[str, float], t_start: float, arrived: float,
@@ -233,8 +242,10 @@ class Pipeline:
                     self.guard.ok(name)
                 except Exception as exc:
                     self.guard.failed(name, "apply", frame, exc)
-                stages[name] = ms = (time.perf_counter() - t0) * 1000.0
+                t1 = time.perf_counter()
+                stages[name] = ms = (t1 - t0) * 1000.0
                 self.scheduler.observe(name, ms, True)
+                self._scheduler_s += time.perf_counter() - t1
                 self.guard.overrun(name, ms, self._expected_ms(effect))
         t0 = time.perf_counter()
         self.sink.write(frame)
@@ -242,6 +253,8 @@ class Pipeline:
         stages["sink"] = (done - t0) * 1000.0
         total = (done - t_start) * 1000.0
         self.scheduler.frame_done(total)
+        stages["scheduler"] = (self._scheduler_s + time.perf_counter() - done) * 1000.0
+        self._scheduler_s = 0.0
         self.latency_ms.append((done - arrived) * 1000.0)
         self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
         for observe in self.frame_observers:

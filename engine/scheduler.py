@@ -244,27 +244,37 @@ class BudgetScheduler:
         due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
                      key=lambda u: (u.priority * u.age, u.name), reverse=True)
         grace = {u.name: rank for rank, u in enumerate(due) if u.age < self.max_stale + rank}
+        steps = {u.name: self._cheapest_step(u, choice[u.name], prices[u.name], u.name in grace) for u in units}
         while (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
             best: tuple[float, _Unit, int, float] | None = None  # (loss per ms, unit, new level, saving)
-            for unit in units:
-                level = choice[unit.name]
-                if level < 0:
-                    continue
-                price = prices[unit.name]
-                step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
-                for lower in range(level + 1, len(unit.levels)):
-                    saving = price[level] - price[lower]
-                    if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
-                        best = ((lower - level) * step_loss / saving, unit, lower, saving)
-                if unit.analyzer and unit.age >= 0 and (unit.age < self.max_stale or unit.name in grace):
-                    saving = price[level] - price[-1]
-                    if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
-                        best = ((unit.age + 1) * unit.priority / saving, unit, -1, saving)
+            for unit in units:  # only the unit that stepped changes its options, so each is kept
+                step = steps[unit.name]
+                if step is not None and (best is None or step[0] < best[0]):
+                    best = (step[0], unit, step[1], step[2])
             if best is None:
                 break
             _, unit, choice[unit.name], saving = best
             spent[0 if unit.analyzer else 1] -= saving
+            steps[unit.name] = self._cheapest_step(unit, choice[unit.name], prices[unit.name], unit.name in grace)
         self.predicted = max(spent) if self.overlap else spent[0] + spent[1]
+
+    def _cheapest_step(self, unit: _Unit, level: int, price: list[float], grace: bool,
+                       ) -> tuple[float, int, float] | None:
+        """``unit``'s cheapest quality step from ``level``: (quality lost per ms saved, new level or -1
+        to carry, ms saved), or None. Ties keep the first option (a smaller step down, then carry)."""
+        if level < 0:
+            return None
+        best: tuple[float, int, float] | None = None
+        step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
+        for lower in range(level + 1, len(unit.levels)):
+            saving = price[level] - price[lower]
+            if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
+                best = ((lower - level) * step_loss / saving, lower, saving)
+        if unit.analyzer and unit.age >= 0 and (unit.age < self.max_stale or grace):
+            saving = price[level] - price[-1]
+            if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
+                best = ((unit.age + 1) * unit.priority / saving, -1, saving)
+        return best
 
     def _noise_margin(self) -> float:
         """ms kept free for noise: the 98th percentile of recent overshoots of the prediction (>= 0)."""

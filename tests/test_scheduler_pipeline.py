@@ -85,6 +85,9 @@ def test_cli_budget_flags_reach_the_scheduler_and_stats(tmp_path, capsys):
     data = json.loads(stats.read_text())
     assert data["summary"]["scheduler"]["budget_ms"] == 40.0
     assert data["frames"][3]["notes"]["budget_ms"] == 40.0
+    # the scheduler's own time is a stage of every frame, like each plugin's
+    assert all(frame["stages"]["scheduler"] > 0 for frame in data["frames"])
+    assert 0 < data["summary"]["stages_ms"]["scheduler"]["p50"] < data["summary"]["frame_ms"]["p50"]
     code = main(["run", "-i", "demo:?seconds=1", "-o", str(tmp_path / "o.mp4"), "--budget-ms", "12.5",
                  "--stats", str(stats), "--no-progress"])
     assert code == 0 and json.loads(stats.read_text())["summary"]["scheduler"]["budget_ms"] == 12.5
