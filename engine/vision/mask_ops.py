@@ -14,31 +14,38 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
     """``image = image * alpha + background * (1 - alpha)`` in place (alpha uint8, 255 keeps ``image``).
 
     ``weighted`` instead gives ``background * (1 - alpha)`` already multiplied, at any size
-    (it is upsampled): the cheap path of a blurred background. ``box`` bounds where alpha is
-    not 0: outside it the background is copied, not blended.
+    (it is upsampled straight into ``image``): the cheap path of a blurred background. ``box``
+    bounds where alpha is not 0: outside it the background is copied, not blended.
     """
-    h, w = image.shape[:2]
-    if weighted is not None and weighted.shape[:2] != (h, w):
-        weighted = cv2.resize(weighted, (w, h), interpolation=cv2.INTER_LINEAR)
-    outside = weighted if weighted is not None else background
-    if outside is None:
+    if weighted is None and background is None:
         raise ValueError("composite needs background or weighted")
+    h, w = image.shape[:2]
     x, y, bw, bh = box or (0, 0, w, h)
+    if weighted is not None:  # person part first, then the background written over the whole frame
+        front = None
+        if bw and bh:
+            alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+            front = cv2.multiply(image[y:y + bh, x:x + bw], alpha3, scale=1.0 / 255.0)
+        if weighted.shape[:2] == (h, w):
+            image[:] = weighted
+        else:
+            cv2.resize(weighted, (w, h), dst=image, interpolation=cv2.INTER_LINEAR)
+        if front is not None:
+            roi = image[y:y + bh, x:x + bw]
+            cv2.add(roi, front, dst=roi)
+        return
     if bw and bh:
         roi = image[y:y + bh, x:x + bw]
         alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
-        if weighted is None:
-            part = cv2.multiply(outside[y:y + bh, x:x + bw], 255 - alpha3, scale=1.0 / 255.0)
-        else:
-            part = weighted[y:y + bh, x:x + bw]
+        part = cv2.multiply(background[y:y + bh, x:x + bw], 255 - alpha3, scale=1.0 / 255.0)
         cv2.multiply(roi, alpha3, dst=roi, scale=1.0 / 255.0)
         cv2.add(roi, part, dst=roi)
     else:
         y = bh = 0
-    image[:y] = outside[:y]
-    image[y + bh:] = outside[y + bh:]
-    image[y:y + bh, :x] = outside[y:y + bh, :x]
-    image[y:y + bh, x + bw:] = outside[y:y + bh, x + bw:]
+    image[:y] = background[:y]
+    image[y + bh:] = background[y + bh:]
+    image[y:y + bh, :x] = background[y:y + bh, :x]
+    image[y:y + bh, x + bw:] = background[y:y + bh, x + bw:]
 
 
 def paste(image: np.ndarray, source: np.ndarray, alpha: np.ndarray, box: Box | None = None) -> None:
