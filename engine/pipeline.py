@@ -93,9 +93,9 @@ class Pipeline:
         self.settings: Any = None
         """The run's validated ``Settings`` when started by the runner (plugins read their tables)."""
         self.frame_observers: list[Callable[[Frame], None]] = []
-        self._scheduler_s = 0.0  # seconds in plan/observe/frame_done this frame (the "scheduler" stage)
         """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
         must be quick and must copy what it keeps."""
+        self._scheduler_s = 0.0  # seconds in plan/observe/frame_done this frame (the "scheduler" stage)
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: tuple[Frame, FrameContext, float, Future, dict[str, float] | None] | None = None
         if self.stream.audio is not None and not self.stream.live:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgefx.config import Settings, validate_plugin_tables
-from edgefx.errors import ConfigError, SourceError
+from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink, SinkRequest
@@ -67,10 +67,6 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
     from edgefx.triggers import parse_triggers
 
     table = parse_triggers(settings.triggers, settings.origins.get("triggers", "command line"))
-    for target in table.effect_names():
-        if target not in effects:
-            raise ConfigError(f"a trigger targets effect {target!r}, which is not enabled",
-                              f"add it to [run] effects (enabled: {', '.join(effects) or 'none'})")
     table.check(effects)
     return table
 

@@ -106,13 +106,14 @@ class TriggerTable:
         self._pulses: dict[str, tuple[float | None, float]] = {}
         """Effect name -> (media time its pulse ends or None: from the next frame's time, seconds)."""
 
-    def effect_names(self) -> set[str]:
-        return {rule.effect for rule in self.rules}
-
     def check(self, effects: Mapping[str, Effect]) -> None:
-        """Check ``set`` rules against the targeted effects' options (at start, before any frame)."""
+        """Check the rules against the enabled effects (at start, before any frame): every target is
+        enabled, and ``set`` rules name an option with an allowed value."""
+        for target in sorted({rule.effect for rule in self.rules} - set(effects)):
+            raise ConfigError(f"a trigger targets effect {target!r}, which is not enabled",
+                              f"add it to [run] effects (enabled: {', '.join(effects) or 'none'})")
         for number, rule in enumerate(self.rules, start=1):
-            if rule.action != "set" or rule.effect not in effects:
+            if rule.action != "set":
                 continue
             effect = effects[rule.effect]
             try:
