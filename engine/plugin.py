@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from edgefx.errors import ConfigError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
@@ -41,8 +42,19 @@ class Configurable:
         self.settings: dict[str, Any] = resolve_options(self.name, self.options, settings or {})
 
     def set_option(self, key: str, value: Any) -> None:
-        """Change one option while running (validated like at start)."""
+        """Change one option while running (validated like at start). When ``option_changed`` refuses
+        the new value with ``ConfigError``, the previous settings stay and the error is raised."""
+        previous = self.settings
         self.settings = resolve_options(self.name, self.options, {**self.settings, key: value})
+        try:
+            self.option_changed(key)
+        except ConfigError:
+            self.settings = previous
+            raise
+
+    def option_changed(self, key: str) -> None:
+        """React to ``key`` changed while running (``self.settings`` holds the new value), e.g. reload
+        a file; raise ``ConfigError`` to refuse the value. Default: nothing to do."""
 
     def start(self, stream: StreamInfo) -> None:
         """Called once before the first frame with the stream's size and rate. Load models here."""

@@ -53,17 +53,10 @@ class Background(Effect):
         self.stream = stream
         self._load()
 
-    def set_option(self, key: str, value: Any) -> None:
-        """Change one option while running; a new image or video is loaded at once (a bad path
-        raises ``ConfigError`` and the previous settings stay)."""
-        previous = self.settings
-        super().set_option(key, value)
+    def option_changed(self, key: str) -> None:
+        """A new image or video is loaded at once (a bad path raises ``ConfigError``)."""
         if self.stream is not None and key in ("mode", "path", "fit", "colour"):
-            try:
-                self._load()
-            except ConfigError:
-                self.settings = previous
-                raise
+            self._load()
 
     def _load(self) -> None:
         s, stream = self.settings, self.stream

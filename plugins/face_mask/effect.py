@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -75,17 +74,11 @@ class FaceMask(Effect):
         self.mask, self.accessories, self.warps = mask, accessories, warps
         self._loaded = True
 
-    def set_option(self, key: str, value: Any) -> None:
-        """Change one option while running; a new mask, accessory or grid is loaded at once (an
-        unknown asset raises and the previous settings and assets stay)."""
-        previous = self.settings
-        super().set_option(key, value)
+    def option_changed(self, key: str) -> None:
+        """A new mask, accessory or grid is loaded at once (an unknown asset raises ``ConfigError``
+        and the assets in use stay)."""
         if self._loaded and key in ("mask", "accessories", "grid_step"):
-            try:
-                self.start()
-            except ConfigError:
-                self.settings = previous
-                raise
+            self.start()
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
         if not self._loaded:

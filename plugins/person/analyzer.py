@@ -60,8 +60,7 @@ class PersonAnalyzer(Analyzer):
         self.models = {kind: TFLiteModel(name, threads=self.settings["threads"]) for kind, name in MODELS.items()}
         self.smoother = TemporalSmoother(self.settings["smoothing"])
 
-    def set_option(self, key: str, value: Any) -> None:
-        super().set_option(key, value)
+    def option_changed(self, key: str) -> None:
         self.smoother.strength = self.settings["smoothing"]
 
     def model_kind(self, width: int, height: int) -> str:

@@ -57,8 +57,7 @@ class SaberEffect(Effect):
     def start(self, stream: StreamInfo) -> None:
         self.extent, self.stick, self.previous, self.last_time = 0.0, None, None, None
 
-    def set_option(self, key: str, value: Any) -> None:
-        super().set_option(key, value)
+    def option_changed(self, key: str) -> None:
         self.colour = parse_colour(self.settings["colour"])
 
     @property
