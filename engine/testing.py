@@ -89,13 +89,19 @@ def sample_frames(count: int = 30, size: tuple[int, int] = (640, 360), name: str
 def sample_clip(path: str | Path, seconds: float = 1.0, fps: int = 30, size: tuple[int, int] = (320, 240),
                 name: str = "astronaut") -> Path:
     """Encode ``sample_frames`` of the real photo ``name`` as an H.264 file with PyAV; returns ``path``."""
+    return write_clip(sample_frames(max(1, round(seconds * fps)), size, name), path, fps)
+
+
+def write_clip(images: Sequence[np.ndarray], path: str | Path, fps: int = 30, crf: int | None = None) -> Path:
+    """Encode BGR uint8 ``images`` (all one size) as H.264 4:2:0 with PyAV (x264's default quality, or
+    ``crf``); returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = sample_frames(max(1, round(seconds * fps)), size, name)
+    h, w = images[0].shape[:2]
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        for i, image in enumerate(frames):
+        stream = out.add_stream("libx264", rate=fps, options={"crf": str(crf)} if crf is not None else {})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i, image in enumerate(images):
             vf = av.VideoFrame.from_ndarray(image, format="bgr24")
             vf.pts, vf.time_base = i, Fraction(1, fps)
             out.mux(stream.encode(vf))

