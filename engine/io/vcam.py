@@ -195,7 +195,7 @@ class V4l2Sink(Sink):
     schemes: ClassVar[tuple[str, ...]] = ("v4l2",)
 
     def __init__(self, path: Path, info: StreamInfo, fmt: str) -> None:
-        self.path, self.info, self.fmt = path, info, fmt
+        self.path = path
         try:
             self.container = av.open(str(path), mode="w", format="v4l2")
             self.stream = self.container.add_stream("rawvideo", rate=info.fps)
@@ -216,7 +216,7 @@ class V4l2Sink(Sink):
     def write(self, frame: Frame) -> None:
         if not self.gate.due():
             return
-        vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24").reformat(format=self.fmt)
+        vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")  # encode() converts to pix_fmt
         vf.pts, vf.time_base = self._pts, Fraction(1, 1000000)
         self._pts += 1
         try:
