@@ -222,11 +222,9 @@ class ControlServer:
         pipeline = self.pipeline
         frame_ms = percentiles(pipeline.metrics.recent_totals(90))
         sink = pipeline.sink
-        keys = ("frames_written", "dropped", "reconnects", "restarts", "connected")
-        sink_state = {key: getattr(sink, key) for key in keys if hasattr(sink, key)}
         return {"fps": round(self.preview.fps(), 2), "frame_ms": {k: frame_ms.get(k, 0.0) for k in ("p50", "p99")},
-                "frames": len(pipeline.metrics.frames), "source_dropped": getattr(pipeline.source, "dropped", 0),
-                "sink": {"name": getattr(sink, "name", ""), **sink_state}}
+                "frames": len(pipeline.metrics.frames), "source_dropped": pipeline.source.dropped,
+                "sink": {"name": sink.name, **sink.stats()}}
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return web.json_response(self.stats())

@@ -217,7 +217,7 @@ class StreamSink(Sink):
         self.queue_size = queue_size or max(4, round(float(info.fps) / 2))
         self.dropped = self.reconnects = self.max_queued = self.restarts = 0
         self.connected = self._ever_connected = False
-        slots = self.queue_size + IN_FLIGHT + 1  # always one free: the queue drops before it fills
+        slots = self.queue_size + IN_FLIGHT + 1  # the new frame's slot, taken before a full queue drops
         shm = Path("/dev/shm")
         fd, memory = tempfile.mkstemp(prefix="edgefx-stream-", suffix=".frames", dir=shm if shm.is_dir() else None)
         os.close(fd)
@@ -257,32 +257,34 @@ class StreamSink(Sink):
     # -- loop thread -------------------------------------------------------------------------------
     def write(self, frame: Frame) -> None:
         with self._cond:
-            if len(self._queue) >= self.queue_size:
-                self._drop(self._queue.popleft())
-            slot = self._free.pop()
+            slot = self._free.pop()  # one slot is always spare (see __init__), also with a full queue
         np.copyto(self._frames[slot], frame.image)
         self._put(Video(slot, frame.time, frame.index))
 
     def write_audio(self, frame: av.AudioFrame) -> None:
         if self.info.audio is not None:
-            with self._cond:
-                if len(self._queue) >= self.queue_size:
-                    self._drop(self._queue.popleft())
             self._put(frame)
 
     def _put(self, item: Video | av.AudioFrame) -> None:
+        """Queue ``item``; when the queue is full the oldest item is dropped (and counted)."""
         with self._cond:
+            if len(self._queue) >= self.queue_size:
+                self._drop(self._queue.popleft())
             self._queue.append(item)
             self.max_queued = max(self.max_queued, len(self._queue))
             self._cond.notify()
 
     def _drop(self, item: Video | av.AudioFrame) -> None:
         if isinstance(item, Video):
-            self.dropped += 1
-            self._free.append(item.slot)
+            self._lose(item.slot)
+
+    def _lose(self, slot: int) -> None:
+        """A frame not sent: count it and give its slot back (caller holds ``_cond``)."""
+        self.dropped += 1
+        self._free.append(slot)
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "dropped": self.dropped, "reconnects": self.reconnects,
+        return {**super().stats(), "connected": self.connected, "dropped": self.dropped, "reconnects": self.reconnects,
                 "restarts": self.restarts, "queue_peak": self.max_queued, "queue_size": self.queue_size}
 
     def close(self) -> None:
@@ -355,11 +357,11 @@ class StreamSink(Sink):
             self._in_flight.popleft()
             if slot is not None:
                 with self._cond:
-                    self._free.append(slot)
                     if sent:
+                        self._free.append(slot)
                         self.frames_written += 1
                     else:
-                        self.dropped += 1
+                        self._lose(slot)
         elif kind == "ready":
             self._ready.set()
         elif kind == "connected":
@@ -399,7 +401,7 @@ class StreamSink(Sink):
         with self._cond:
             for slot, _sent_at in self._in_flight:
                 if slot is not None:
-                    self._drop(Video(slot, 0.0, 0))
+                    self._lose(slot)
             self._in_flight.clear()
             self._fresh = True
 
