@@ -141,7 +141,7 @@ class SaberAnalyzer(Analyzer):
         self.lightness = float(np.clip(0.8 * current + 0.2 * measured, 0.5 * calibrated, min(255, 1.3 * calibrated)))
 
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Saber | None:
-        """Kalman prediction one frame ahead (the track is dropped after ``max_missing`` such frames)."""
+        """Kalman prediction one frame ahead. Not a miss: the track is never dropped while carried."""
         return None if self.tracker is None else self.tracker.carry()
 
     def export(self, result: Saber | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:

@@ -53,11 +53,10 @@ def calibrated_color() -> list[int]:
     return list(calibrate_color(f.image for f in still))
 
 
-def track(frames: list[TruthFrame], color: list[int], level: str = "full") -> list[Saber | None]:
+def track(frames: list[TruthFrame], color: list[int]) -> list[Saber | None]:
     """The analyzer's result on each frame, run in order from a fresh start."""
     analyzer = SaberAnalyzer({"color": color})
     analyzer.start()
-    analyzer.set_level(level)
     out = []
     for i, truth in enumerate(frames):
         frame = Frame(truth.image, i, Fraction(1, 30), i)

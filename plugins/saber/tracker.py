@@ -168,9 +168,13 @@ class SaberTracker:
         if started is not None:
             return started
         if self.filter is not None and self.last is not None:
-            conf = self.quality * self.params.decay**self.missed
-            return Saber(_point(self.last[0]), _point(self.last[1]), round(conf, 3), predicted=True)
+            return self._predicted(*self.last)
         return None
+
+    def _predicted(self, base: np.ndarray, tip: np.ndarray) -> Saber:
+        """A predicted (unmeasured) blade; confidence decays with each frame without a measurement."""
+        conf = self.quality * self.params.decay**self.missed
+        return Saber(_point(base), _point(tip), round(conf, 3), predicted=True)
 
     def _follow_turn(self, base: np.ndarray, tip: np.ndarray) -> None:
         """The stick's rotation per frame (radians) between the last two measurements (filtered ends),
@@ -235,5 +239,4 @@ class SaberTracker:
             return None
         self.last = prediction
         self._age_measurement()
-        conf = self.quality * self.params.decay**self.missed
-        return Saber(_point(prediction[0]), _point(prediction[1]), round(conf, 3), predicted=True)
+        return self._predicted(*prediction)
