@@ -70,6 +70,8 @@ class Background(Effect):
             self.backdrop = load_image(s["path"], stream.width, stream.height, s["fit"], self.colour)
         elif s["mode"] == "video":
             self.video = VideoBackdrop(s["path"], stream.width, stream.height, s["fit"], self.colour)
+        elif s["mode"] == "colour":
+            self.plate = np.full((stream.height, stream.width, 3), self.colour, np.uint8)
 
     @property
     def colour(self) -> tuple[int, int, int]:
@@ -87,10 +89,7 @@ class Background(Effect):
             composite(image, alpha, weighted=self.blurred(person), box=box)
         elif mode == "desaturate":
             composite(image, alpha, cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), box=box)
-        elif mode == "colour":
-            if self.plate is None or self.plate.shape != image.shape or tuple(self.plate[0, 0]) != self.colour:
-                self.plate = np.empty_like(image)
-                self.plate[:] = self.colour
+        elif mode == "colour" and self.plate is not None:
             composite(image, alpha, self.plate, box=box)
         elif mode == "image" and self.backdrop is not None:
             composite(image, alpha, self.backdrop, box=box)
@@ -114,7 +113,7 @@ class Background(Effect):
         return cv2.multiply(background, cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
     def close(self) -> None:
-        self.backdrop = None
+        self.backdrop = self.plate = None
         if self.video is not None:
             self.video.close()
             self.video = None
