@@ -58,7 +58,7 @@ class PersonAnalyzer(Analyzer):
     def start(self, stream: StreamInfo | None = None) -> None:
         """Load both models (the level or the frame's aspect may switch between them)."""
         self.models = {kind: TFLiteModel(name, threads=self.settings["threads"]) for kind, name in MODELS.items()}
-        self.smoother = TemporalSmoother(self.settings["smoothing"])
+        self.smoother.reset()
 
     def option_changed(self, key: str) -> None:
         self.smoother.strength = self.settings["smoothing"]
