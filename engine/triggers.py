@@ -41,6 +41,13 @@ TRIGGER_EVENTS = ("keyword", "trigger")
 """Event names triggers listen to; the word is ``data["word"]`` (or ``data["keyword"]``)."""
 
 
+def event_word(event: Event) -> str:
+    """The spoken or fired word of a ``keyword``/``trigger`` event, lower case ("" for other events)."""
+    if event.name not in TRIGGER_EVENTS:
+        return ""
+    return str(event.data.get("word", event.data.get("keyword")) or "").strip().lower()
+
+
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """One rule: when ``keyword`` is heard (or ``hotkey`` pressed), do ``action`` to ``effect``."""
@@ -99,8 +106,6 @@ class TriggerTable:
     def __init__(self, rules: list[Trigger], origin: str = "config") -> None:
         self.rules = rules
         self.origin = origin
-        self.fired: list[tuple[float, Trigger]] = []
-        """(media time, rule) of every rule applied, for tests and stats."""
         self._now = 0.0
         self._last: dict[int, float] = {}
         self._pulses: dict[str, tuple[float | None, float]] = {}
@@ -123,12 +128,11 @@ class TriggerTable:
 
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None:
         if event.name in TRIGGER_EVENTS:
-            field, value = "keyword", event.data.get("word", event.data.get("keyword"))
+            field, value = "keyword", event_word(event)
         elif event.name == "hotkey":
-            field, value = "hotkey", event.data.get("key")
+            field, value = "hotkey", str(event.data.get("key") or "").strip().lower()
         else:
             return
-        value = str(value or "").strip().lower()
         t = self._now if event.t is None else event.t
         for i, rule in enumerate(self.rules):
             effect = effects.get(rule.effect)
@@ -139,7 +143,6 @@ class TriggerTable:
                 continue
             self._last[i] = t
             self._apply(rule, effect, event)
-            self.fired.append((t, rule))
 
     def _apply(self, rule: Trigger, effect: Effect, event: Event) -> None:
         if rule.action == "set":

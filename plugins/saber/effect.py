@@ -15,6 +15,7 @@ from edgefx.options import Option
 from edgefx.plugin import Effect, Layer
 from edgefx.plugins.saber.blade import GLOW_RADII, Blade, draw_blade, parse_colour
 from edgefx.plugins.saber.tracker import Saber
+from edgefx.triggers import event_word
 
 ACTIONS = ("ignite", "retract", "toggle")
 
@@ -67,9 +68,8 @@ class SaberEffect(Effect):
 
     def on_event(self, event: Event) -> None:
         """Ignite, retract or toggle on a matching keyword, hotkey or trigger event."""
-        data, action = event.data, None
-        word = str(data.get("word", data.get("keyword", ""))).lower()
-        if event.name in ("keyword", "trigger") and word:
+        data, action, word = event.data, None, event_word(event)
+        if word:
             action = ("ignite" if word in self.settings["ignite_words"]
                       else "retract" if word in self.settings["retract_words"] else None)
         elif event.name == "hotkey" and data.get("key") == self.settings["hotkey"]:
