@@ -19,6 +19,8 @@ import av
 import av.error
 import numpy as np
 
+from edgefx.errors import SourceError
+
 log = logging.getLogger(__name__)
 
 RATE = 16000
@@ -137,8 +139,8 @@ def mic_format(spec: str) -> tuple[str, str]:
     return default, spec
 
 
-class MicError(RuntimeError):
-    """The microphone could not be opened; ``str()`` says why and what to do."""
+class MicError(SourceError):
+    """The microphone could not be opened: ``message`` says why, ``hint`` what to do."""
 
 
 class Microphone:
@@ -148,15 +150,15 @@ class Microphone:
         fmt, device = mic_format(spec)
         if fmt not in av.formats_available:
             usable = [f for f in ("alsa", "pulse", "avfoundation", "dshow") if f in av.formats_available]
-            raise MicError(f"this FFmpeg build has no {fmt!r} input; use one of {', '.join(usable) or 'none'}")
+            raise MicError(f"this FFmpeg build has no {fmt!r} input", f"use one of {', '.join(usable) or 'none'}")
         try:
             self.container = av.open(device, format=fmt, timeout=(5.0, 5.0))
         except (av.error.FFmpegError, OSError) as exc:
             hint = "list devices with `arecord -L`" if fmt == "alsa" else "check the device name (`edgefx doctor`)"
-            raise MicError(f"cannot open {spec!r}: {exc}; {hint}") from None
+            raise MicError(f"cannot open {spec!r}: {exc}", hint) from None
         if not self.container.streams.audio:
             self.container.close()
-            raise MicError(f"{spec!r} has no audio stream")
+            raise MicError(f"{spec!r} has no audio stream", "pick an audio capture device")
         self.worker = worker
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name=f"mic:{spec}", daemon=True)

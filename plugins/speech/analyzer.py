@@ -105,7 +105,7 @@ class SpeechAnalyzer(Analyzer):
             except MicError as exc:
                 self.worker.close()
                 self.worker = None
-                self._off(f"the microphone could not be opened: {exc}")
+                self._off(f"the microphone could not be opened: {exc.message}; {exc.hint}")
             return
         if stream is None or stream.audio is None:
             self._off(f"the input {self._label} has no audio track; "
