@@ -27,7 +27,7 @@ import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import av
 import av.error
@@ -35,6 +35,7 @@ import av.error
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
+from edgefx.io.inputs import split_query
 from edgefx.io.sink import Sink, SinkRequest
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def device_path(target: str) -> Path:
 
 def pixel_format(target: str, request: SinkRequest) -> str:
     """The pixel format asked for (``?pixel_format=`` or ``[output]`` extra), checked."""
-    asked = parse_qs(urlsplit(target).query).get("pixel_format", [request.extra.get("pixel_format", "yuv420p")])[0]
+    asked = split_query(target)[1].get("pixel_format", request.extra.get("pixel_format", "yuv420p"))
     if asked not in PIXEL_FORMATS:
         raise SinkError(f"virtual camera pixel format {asked!r} is not supported",
                         f"use one of {', '.join(PIXEL_FORMATS)} (yuv420p suits Chrome, Zoom and OBS)")
