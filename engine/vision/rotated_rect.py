@@ -22,38 +22,56 @@ class RotatedSquare:
     size: float
     angle: float
 
-    def to_frame(self, out_size: int) -> np.ndarray:
-        """The 2x3 affine (float64) taking crop pixels of an ``out_size`` crop to frame pixels."""
+    def to_frame(self, out_size: int, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """The 2x3 affine (float64) taking crop pixels of an ``out_size`` crop to frame pixels,
+        counted from ``origin`` (the top-left corner of a view of the frame)."""
         s = self.size / out_size
         c, n = math.cos(self.angle) * s, math.sin(self.angle) * s
         # crop (u, v) -> frame: centre + R(angle) @ ((u, v) - out_size / 2) * s
         half = out_size / 2.0
-        return np.array([[c, -n, self.cx - c * half + n * half],
-                         [n, c, self.cy - n * half - c * half]])
+        return np.array([[c, -n, self.cx - origin[0] - c * half + n * half],
+                         [n, c, self.cy - origin[1] - n * half - c * half]])
 
-    def corners(self) -> np.ndarray:
-        """The four corners in frame pixels, ``(4, 2)`` float64, clockwise from top-left."""
-        unit = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
-        m = self.to_frame(1)
-        return unit @ m[:, :2].T + m[:, 2]
+    def bounds(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Integer box ``x0, y0, x1, y1`` holding the square (with a pixel's margin for bilinear
+        sampling), clipped to a ``width`` x ``height`` frame."""
+        half = self.size / 2.0 * (abs(math.cos(self.angle)) + abs(math.sin(self.angle)))
+        return (max(0, int(self.cx - half) - 1), max(0, int(self.cy - half) - 1),
+                min(width, int(self.cx + half) + 2), min(height, int(self.cy + half) + 2))
 
 
-def crop_rotated(image: np.ndarray, roi: RotatedSquare, out_size: int) -> np.ndarray:
-    """Sample ``roi`` from ``image`` (HxWxC uint8) into an upright ``(out_size, out_size, C)`` uint8 crop.
+class RotatedCropper:
+    """Samples rotated squares of BGR frames into upright ``size`` x ``size`` RGB uint8 crops.
 
-    Only the crop's pixels are computed, from a view of the region's bounding box (no full-frame
-    work, fewer cache misses); outside the frame is black.
+    Only the region's bounding box is read: one pass turns it BGR -> RGBA into a reused buffer
+    (OpenCV's bilinear warp is about twice as fast on 4 channels as on 3), the warp samples the
+    crop from there, and the alpha channel is dropped. Outside the frame is black.
     """
-    corners = roi.corners()
-    h, w = image.shape[:2]
-    x0, y0 = (max(0, int(v) - 1) for v in corners.min(axis=0))
-    x1, y1 = min(w, int(corners[:, 0].max()) + 2), min(h, int(corners[:, 1].max()) + 2)
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((out_size, out_size, *image.shape[2:]), image.dtype)
-    to_frame = roi.to_frame(out_size)
-    to_frame[:, 2] -= (x0, y0)
-    return cv2.warpAffine(image[y0:y1, x0:x1], to_frame, (out_size, out_size),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.region = np.empty((0, 0, 4), np.uint8)
+        self.rgba = np.empty((size, size, 4), np.uint8)
+        self.rgb = np.empty((size, size, 3), np.uint8)
+
+    def __call__(self, image: np.ndarray, roi: RotatedSquare) -> np.ndarray:
+        """The crop of ``roi`` from ``image`` (HxWx3 uint8 BGR); a buffer reused by the next call."""
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = roi.bounds(w, h)
+        if x1 <= x0 or y1 <= y0:
+            self.rgb.fill(0)
+            return self.rgb
+        cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2RGBA, dst=self._region(y1 - y0, x1 - x0))
+        cv2.warpAffine(self._region(y1 - y0, x1 - x0), roi.to_frame(self.size, (x0, y0)), (self.size, self.size),
+                       dst=self.rgba, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                       borderMode=cv2.BORDER_CONSTANT)
+        return cv2.cvtColor(self.rgba, cv2.COLOR_RGBA2RGB, dst=self.rgb)
+
+    def _region(self, h: int, w: int) -> np.ndarray:
+        """A ``h`` x ``w`` RGBA view of the region buffer, grown when too small."""
+        if self.region.shape[0] < h or self.region.shape[1] < w:
+            self.region = np.empty((max(h, self.region.shape[0]), max(w, self.region.shape[1]), 4), np.uint8)
+        return self.region[:h, :w]
 
 
 def points_to_frame(points: np.ndarray, roi: RotatedSquare, out_size: int) -> np.ndarray:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from edgefx.models import TFLiteModel
 from edgefx.plugins.faces.detector import Detection
-from edgefx.vision.rotated_rect import RotatedSquare, crop_rotated, points_to_frame, square_around
+from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare, points_to_frame, square_around
 
 NUM_LANDMARKS = 468
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
@@ -53,11 +52,11 @@ class FaceLandmarker:
         self.model = TFLiteModel("face_landmark", threads=threads)
         self.size = self.model.input_shape[1]
         self.input = np.empty(self.model.input_shape, np.float32)
+        self.crop = RotatedCropper(self.size)
 
     def run(self, image: np.ndarray, roi: RotatedSquare) -> LandmarkResult:
         """Landmarks of the face in ``roi`` of ``image`` (HxWx3 uint8 BGR)."""
-        crop = crop_rotated(image, roi, self.size)
-        np.multiply(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), 1.0 / 255.0, out=self.input[0], casting="unsafe")
+        np.multiply(self.crop(image, roi), 1.0 / 255.0, out=self.input[0], casting="unsafe")
         raw, flag = self.model.run(self.input)
         presence = 1.0 / (1.0 + math.exp(-max(-100.0, min(100.0, float(flag.ravel()[0])))))
         points = points_to_frame(raw.reshape(NUM_LANDMARKS, 3), roi, self.size)
