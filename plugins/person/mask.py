@@ -29,10 +29,24 @@ class PersonMask:
         return out
 
     def full(self, h: int, w: int) -> np.ndarray:
-        """The mask at ``h`` x ``w`` (bilinear upsampling), computed on first use."""
+        """The mask at ``h`` x ``w`` (bilinear upsampling, uint8 HxW), computed on first use."""
         mask = self._full.get((h, w))
         if mask is None:
-            mask = self._full[(h, w)] = cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
+            mask = self._full[(h, w)] = self._upsample(h, w)
+        return mask
+
+    def _upsample(self, h: int, w: int) -> np.ndarray:
+        """``cv2.resize`` of ``small`` to ``h`` x ``w``. At a whole-number scale only ``box`` is resized
+        (from ``small``'s crop, whose zero margin makes it bit-identical); the rest is 0."""
+        sh, sw = self.small.shape
+        if h % sh or w % sw:
+            return cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
+        mask = np.zeros((h, w), np.uint8)
+        x, y, bw, bh = self.box(h, w)
+        if bw:
+            sx, sy = x * sw // w, y * sh // h
+            crop = self.small[sy:sy + bh * sh // h, sx:sx + bw * sw // w]
+            cv2.resize(crop, (bw, bh), dst=mask[y:y + bh, x:x + bw], interpolation=cv2.INTER_LINEAR)
         return mask
 
     def box(self, h: int, w: int) -> tuple[int, int, int, int]:
