@@ -191,9 +191,21 @@ class TFLiteModel:
         self.input = self.interpreter.get_input_details()[0]
         self.outputs = self.interpreter.get_output_details()
         self.input_shape: tuple[int, ...] = tuple(int(d) for d in self.input["shape"])
+        self._input_view = self.interpreter.tensor(self.input["index"])
 
     def run(self, x: np.ndarray) -> list[np.ndarray]:
         """Run once; returns copies of every output tensor."""
         self.interpreter.set_tensor(self.input["index"], x.astype(self.input["dtype"], copy=False))
+        return self.invoke()
+
+    def input_tensor(self) -> np.ndarray:
+        """A view of the input tensor's own memory, to fill in place (saves ``run``'s copy).
+
+        Fill it, drop it, then ``invoke()``: LiteRT refuses to run while such a view is alive.
+        """
+        return self._input_view()
+
+    def invoke(self) -> list[np.ndarray]:
+        """Run on the input tensor as it is; returns copies of every output tensor."""
         self.interpreter.invoke()
         return [self.interpreter.get_tensor(o["index"]) for o in self.outputs]

@@ -25,6 +25,16 @@ def test_every_manifest_model_loads_and_runs(models_dir):
         assert outputs and all(np.isfinite(o).all() for o in outputs)
 
 
+def test_filling_the_input_tensor_in_place_runs_like_run(models_dir):
+    model = TFLiteModel("face_landmark", threads=1)
+    x = np.random.default_rng(1).random(model.input_shape, dtype=np.float32)
+    expected = model.run(x)
+    model.run(np.zeros_like(x))
+    model.input_tensor()[...] = x
+    for got, want in zip(model.invoke(), expected, strict=True):
+        assert np.array_equal(got, want)
+
+
 def test_missing_model_names_the_fix(tmp_path):
     with pytest.raises(ModelError) as err:
         model_path("face_landmark", tmp_path)
