@@ -12,7 +12,7 @@ import numpy as np
 from edgefx.plugins.faces.detector import FaceDetector, box_iou
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
 from edgefx.vision.one_euro import OneEuroFilter
-from edgefx.vision.rotated_rect import RotatedSquare
+from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
 
 NEW_FACE_IOU = 0.3
 """A detection overlapping a tracked face by more than this IoU is that face, not a new one."""
@@ -46,7 +46,7 @@ class FilterParams:
 
 def landmark_box(points: np.ndarray) -> np.ndarray:
     """Axis-aligned box (4,) float32 of ``(N, 2+)`` points."""
-    return np.concatenate([points[:, :2].min(axis=0), points[:, :2].max(axis=0)]).astype(np.float32)
+    return np.array(xy_bounds(points), np.float32)
 
 
 @dataclass(slots=True, eq=False)
@@ -66,7 +66,8 @@ class Track:
         self.roi = roi_from_landmarks(result.points)
         self.score, self.time = result.presence, t
         if smooth:
-            scale = max(1.0, float(np.ptp(result.points[:, :2], axis=0).mean()))
+            x0, y0, x1, y1 = xy_bounds(result.points)
+            scale = max(1.0, (x1 - x0 + y1 - y0) / 2.0)
             self.landmarks = self.filter(result.points, t, scale).astype(np.float32)
         else:
             self.landmarks = result.points
