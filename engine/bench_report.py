@@ -31,7 +31,7 @@ from edgefx.io.demo import DemoSource
 from edgefx.io.source import SourceRequest
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import GROUP, Registry
-from edgefx.scheduler import BASE, BudgetScheduler
+from edgefx.scheduler import BASE, BudgetScheduler, thumbnail
 
 LOADTEST = EntryPoint(name="loadtest", value="edgefx.plugins.loadtest", group=GROUP)
 
@@ -256,13 +256,13 @@ def engine_only_ms(width: int, height: int, count: int, out_dir: Path) -> list[f
 # -- the scheduler's own overhead --------------------------------------------------------------------
 
 def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
-    """ms per frame spent in plan + observe + frame_done with every plugin the registry lists,
+    """ms per frame spent in plan + frame_done with every plugin the registry lists,
     on real 720p frames, costs replayed from a short measurement (plugins not executed)."""
     registry = registry_with_loadtest()
     analyzers, effects = _instances(registry)
     count = 100 if settings.quick else 600
     _, images = demo_frames(settings.width, settings.height, 60)
-    units = [*analyzers, *effects]
+    units = {**analyzers, **effects}
     rng = np.random.default_rng(0)
     costs = {name: rng.uniform(1.0, 6.0) for name in units}
     totals: dict[str, list[float]] = {}
@@ -275,14 +275,10 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
             ctx = FrameContext(Frame(image, i, Fraction(1, 30), i))
             plan = scheduler.plan(ctx, analyzers, effects)
             spent = time.perf_counter() - t0
-            for name in units:
-                fresh = name in plan.fresh or name in effects
-                ms = costs[name] * (1.0 if fresh else 0.05)
-                t0 = time.perf_counter()
-                scheduler.observe(name, ms, fresh)
-                spent += time.perf_counter() - t0
+            measured = {name: (costs[name], obj.level) if name in plan.fresh or name in effects
+                        else (costs[name] * 0.05, None) for name, obj in units.items()}
             t0 = time.perf_counter()
-            scheduler.frame_done(sum(costs.values()) * 0.5)
+            scheduler.frame_done(sum(costs.values()) * 0.5, measured)
             per_frame.append((spent + time.perf_counter() - t0) * 1000.0)
         totals["gate_on" if gate else "gate_off"] = per_frame[20:]
     figures = {"plugins": len(units), "frames": count}
@@ -290,7 +286,7 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
         s = summarize_ms(values)
         figures[f"overhead_{key}_median_ms"] = s["median_ms"]
         figures[f"overhead_{key}_p99_ms"] = s["p99_ms"]
-    gate_ms = summarize_ms(time_ms(lambda: np.ascontiguousarray(images[0][::16, ::16, 1]), 200))
+    gate_ms = summarize_ms(time_ms(lambda: thumbnail(images[0]), 200))
     figures["thumbnail_median_ms"] = gate_ms["median_ms"]
     figures["target"] = "scheduler overhead <= 0.2 ms per frame (median)"
     return figures
@@ -428,7 +424,7 @@ def budget_acceptance(frames: int = 240, hog: bool = False, width: int = 1280, h
         "degraded": degraded_report(run.notes[start:stop]),
         "frames_to_full_quality_after_raise": back,
         "seconds_to_full_quality": None if back is None else round(back / 30.0, 2),
-        # the scheduler's own time inside this real loop (plan + observe + frame_done per frame)
+        # the scheduler's own time inside this real loop (plan + frame_done per frame)
         "scheduler_in_loop_ms": run.summary.get("stages_ms", {}).get("scheduler"),
         "target": "p99 <= 1.10 x budget; full quality within 1 s of raising the budget",
     }
@@ -475,7 +471,7 @@ def scheduler_benchmarks() -> list[Benchmark]:
     return [
         Benchmark("plugin_levels", bench_plugin_levels,
                   "every plugin at every level: table, timeline PNG, suggested profile (out/bench)"),
-        Benchmark("scheduler_overhead", bench_overhead, "plan + observe + frame_done per frame, every plugin"),
+        Benchmark("scheduler_overhead", bench_overhead, "plan + frame_done per frame, every plugin"),
         Benchmark("scheduler_budget", bench_budget, "all effects at half their cost as budget, then raised"),
         Benchmark("scheduler_budget_hog", bench_budget_hog, "the same with a CPU hog started mid-run"),
         Benchmark("scheduler_budget_overlap", bench_budget_overlap, "the same with analyzers on a worker thread"),

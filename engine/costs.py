@@ -15,8 +15,8 @@ multiplied by the index now.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass, field
 
 CARRY = "carry"
 """Pseudo-level under which an analyzer's carry-forward path is timed."""
@@ -30,36 +30,44 @@ LOAD_LIMITS = (0.25, 4.0)
 """Bounds of one timing's contribution to the load index."""
 
 
-@dataclass(slots=True)
 class Samples:
-    """The last timings of one (plugin, level), divided by the load index when each was taken,
-    and the frame of the newest one."""
+    """The last timings of one (plugin, level), each divided by the load index when it was taken,
+    kept in arrival order and sorted (a percentile is then a lookup), and the frame of the newest."""
 
-    ms: deque[float]
-    raw: deque[float]
-    """The same timings as measured (for ``quiet``)."""
-    last_frame: int = -1
-    quiet: float = math.inf
-    """The lowest median of the measured timings seen: this key's cost on a quiet machine."""
-    _cache: tuple[float, float] | None = field(default=None, repr=False)
+    __slots__ = ("arrived", "last_frame", "ms", "quiet", "raw", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.arrived: deque[tuple[float, float]] = deque()
+        """(normalised, measured) per timing, oldest first."""
+        self.ms: list[float] = []
+        """The normalised timings, sorted."""
+        self.raw: list[float] = []
+        """The timings as measured, sorted (for ``quiet``)."""
+        self.last_frame = -1
+        self.quiet = math.inf
+        """The lowest median of the measured timings seen: this key's cost on a quiet machine."""
 
     def add(self, ms: float, load: float, frame: int, restart: bool) -> None:
         if restart:
+            self.arrived.clear()
             self.ms.clear()
-        self.ms.append(ms / load)
-        self.raw.append(ms)
+            self.raw.clear()
+        elif len(self.arrived) == self.window:
+            old_ms, old_raw = self.arrived.popleft()
+            del self.ms[bisect_left(self.ms, old_ms)]
+            del self.raw[bisect_left(self.raw, old_raw)]
+        self.arrived.append((ms / load, ms))
+        insort(self.ms, ms / load)
+        insort(self.raw, ms)
         if len(self.raw) >= 5:
-            self.quiet = min(self.quiet, sorted(self.raw)[len(self.raw) // 2])
+            self.quiet = min(self.quiet, self.raw[len(self.raw) // 2])
         self.last_frame = frame
-        self._cache = None
 
-    def median_p90(self) -> tuple[float, float]:
-        """(median, p90) in ms; cached until the next sample."""
-        if self._cache is None:
-            ordered = sorted(self.ms)  # at most ``window`` floats: cheaper than numpy here
-            n = len(ordered)
-            self._cache = (ordered[n // 2], ordered[min(n - 1, (9 * n) // 10)])
-        return self._cache
+    @property
+    def p90(self) -> float:
+        """p90 of the normalised timings, in ms."""
+        return self.ms[min(len(self.ms) - 1, (9 * len(self.ms)) // 10)]
 
 
 class CostModel:
@@ -82,7 +90,7 @@ class CostModel:
         key = (name, level)
         entry = self.samples.get(key)
         if entry is None:
-            entry = self.samples[key] = Samples(deque(maxlen=self.window), deque(maxlen=self.window))
+            entry = self.samples[key] = Samples(self.window)
         if level != CARRY and ms >= LOAD_MIN_MS and 0 < entry.quiet < math.inf:
             ratio = min(LOAD_LIMITS[1], max(LOAD_LIMITS[0], ms / entry.quiet))
             self.load += LOAD_SMOOTHING * (ratio - self.load)
@@ -94,28 +102,43 @@ class CostModel:
 
     def estimate(self, name: str, level: str, levels: tuple[str, ...] = ()) -> float:
         """p90 cost in ms of ``name`` at ``level`` (one of ``levels``, best first, or ``CARRY``)
-        at the current load.
+        at the current load (see ``quiet_prices`` for levels not measured yet)."""
+        if level == CARRY or level not in levels:
+            entry = self.samples.get((name, level))
+            return 0.0 if entry is None else entry.p90 * self.load
+        return self.quiet_prices(name, levels)[levels.index(level)] * self.load
+
+    def quiet_prices(self, name: str, levels: tuple[str, ...]) -> list[float]:
+        """p90 cost in ms of ``name`` at each of ``levels`` (best first) and, last, of ``CARRY``,
+        on the quiet machine (multiply by ``load`` for now).
 
         A level not measured yet is interpolated (geometrically) between the nearest measured
         better and cheaper levels, or taken as half the better level per step down (twice the
         cheaper one per step up) when only one side was measured. A plugin never measured costs
         0: it has to run once to be priced.
         """
-        entry = self.samples.get((name, level))
-        if entry is not None:
-            return entry.median_p90()[1] * self.load
-        if level == CARRY or level not in levels:
-            return 0.0
-        i = levels.index(level)
-        better = next((j for j in range(i - 1, -1, -1) if (name, levels[j]) in self.samples), None)
-        cheaper = next((j for j in range(i + 1, len(levels)) if (name, levels[j]) in self.samples), None)
-        if better is not None and cheaper is not None:
-            high, low = self.estimate(name, levels[better]), self.estimate(name, levels[cheaper])
-            if high <= 0 or low <= 0:
-                return max(high, low)
-            return high * (low / high) ** ((i - better) / (cheaper - better))
-        if better is not None:
-            return self.estimate(name, levels[better]) * UNMEASURED_STEP ** (i - better)
-        if cheaper is not None:
-            return self.estimate(name, levels[cheaper]) / UNMEASURED_STEP ** (cheaper - i)
-        return 0.0
+        entries = [self.samples.get((name, level)) for level in levels]
+        measured = [None if e is None else e.p90 for e in entries]
+        known = [i for i, v in enumerate(measured) if v is not None]
+        prices = []
+        for i, value in enumerate(measured):
+            if value is None and known:
+                better = max((j for j in known if j < i), default=None)
+                cheaper = min((j for j in known if j > i), default=None)
+                value = _between(measured, i, better, cheaper)
+            prices.append(value or 0.0)
+        carry = self.samples.get((name, CARRY))
+        prices.append(0.0 if carry is None else carry.p90)
+        return prices
+
+
+def _between(measured: list[float | None], i: int, better: int | None, cheaper: int | None) -> float:
+    """The guessed price of unmeasured level ``i`` from the measured ``better``/``cheaper`` levels."""
+    if better is not None and cheaper is not None:
+        high, low = measured[better], measured[cheaper]
+        if high <= 0 or low <= 0:
+            return max(high, low)
+        return high * (low / high) ** ((i - better) / (cheaper - better))
+    if better is not None:
+        return measured[better] * UNMEASURED_STEP ** (i - better)
+    return measured[cheaper] / UNMEASURED_STEP ** (cheaper - i)

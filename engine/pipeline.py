@@ -95,9 +95,9 @@ class Pipeline:
         self.frame_observers: list[Callable[[Frame], None]] = []
         """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
         must be quick and must copy what it keeps."""
-        self._scheduler_s = 0.0  # seconds in plan/observe/frame_done this frame (the "scheduler" stage)
+        self._plan_s = 0.0  # seconds in plan this frame (with frame_done: the "scheduler" stage)
         self._worker: ThreadPoolExecutor | None = None
-        self._in_flight: tuple[Frame, FrameContext, float, Future, dict[str, float] | None] | None = None
+        self._in_flight: tuple[Frame, FrameContext, float, Future] | None = None
         if self.stream.audio is not None and not self.stream.live:
             self.lookahead = max((a.audio_lookahead for a in self.audio_analyzers), default=0.0)
 
@@ -174,66 +174,53 @@ class Pipeline:
             self._deliver_events(ctx)
             plan = self._plan(ctx)
             ctx.notes.update(plan.notes)
-            stages = self._observed(self._analyze(frame, ctx, plan))
-            self._render(frame, ctx, stages, t_start, t_start, on_frame)
+            self._render(frame, ctx, self._analyze(frame, ctx, plan), t_start, t_start, on_frame)
             return
         previous = self._in_flight
-        stages = self._wait_in_flight()
+        costs = self._wait_in_flight()
         ctx = FrameContext(frame)
         plan = self._plan(ctx)
         ctx.notes.update(plan.notes)
-        self._in_flight = (frame, ctx, t_start, self._worker.submit(self._analyze, frame, ctx, plan), None)
+        self._in_flight = (frame, ctx, t_start, self._worker.submit(self._analyze, frame, ctx, plan))
         if previous is not None:
             prev_frame, prev_ctx, arrived = previous[0], previous[1], previous[2]
             prev_ctx.events = self.bus.due(prev_frame.time)
             self._deliver_events(prev_ctx)
-            self._render(prev_frame, prev_ctx, stages, t_start, arrived, on_frame)
+            self._render(prev_frame, prev_ctx, costs, t_start, arrived, on_frame)
 
-    def _wait_in_flight(self) -> dict[str, float]:
-        """Overlap mode: wait for the frame on the worker; report its analyzer timings to the scheduler once."""
-        if self._in_flight is None:
-            return {}
-        frame, ctx, arrived, future, stages = self._in_flight
-        if stages is None:
-            stages = self._observed(future.result())
-            self._in_flight = (frame, ctx, arrived, future, stages)
-        return stages
+    def _wait_in_flight(self) -> dict[str, tuple[float, str | None]]:
+        """Overlap mode: wait for the frame on the worker; returns its analyzers' costs."""
+        return {} if self._in_flight is None else self._in_flight[3].result()
 
     def _finish_in_flight(self, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
         if self._in_flight is not None:
-            stages = self._wait_in_flight()
+            costs = self._wait_in_flight()
             frame, ctx, arrived = self._in_flight[:3]
             self._in_flight = None
             ctx.events = self.bus.due(frame.time)
             self._deliver_events(ctx)
-            self._render(frame, ctx, stages, time.perf_counter(), arrived, on_frame)
+            self._render(frame, ctx, costs, time.perf_counter(), arrived, on_frame)
 
-    def _analyze(self, frame: Frame, ctx: FrameContext, plan: Plan) -> dict[str, tuple[float, bool]]:
-        """Every analyzer, fresh or carried as planned; returns name -> (ms, fresh)."""
-        timings = {}
+    def _analyze(self, frame: Frame, ctx: FrameContext, plan: Plan) -> dict[str, tuple[float, str | None]]:
+        """Every analyzer, fresh or carried as planned; returns name -> (ms, level it ran at or
+        None when it carried its last result forward)."""
+        costs = {}
         for name, analyzer in self.analyzers.items():
             fresh = name in plan.fresh or name not in self.last
-            timings[name] = (self._run_analyzer(name, analyzer, frame, ctx, fresh), fresh)
-        return timings
+            costs[name] = (self._run_analyzer(name, analyzer, frame, ctx, fresh), analyzer.level if fresh else None)
+        return costs
 
     def _plan(self, ctx: FrameContext) -> Plan:
         t0 = time.perf_counter()
         plan = self.scheduler.plan(ctx, self.analyzers, self.effects)
-        self._scheduler_s += time.perf_counter() - t0
+        self._plan_s = time.perf_counter() - t0
         return plan
 
-    def _observed(self, timings: dict[str, tuple[float, bool]]) -> dict[str, float]:
-        """Tell the scheduler what the analyzers cost (on the loop's thread); returns name -> ms."""
-        t0 = time.perf_counter()
-        for name, (ms, fresh) in timings.items():
-            self.scheduler.observe(name, ms, fresh)
-        self._scheduler_s += time.perf_counter() - t0
-        return {name: ms for name, (ms, _fresh) in timings.items()}
-
-    def _render(self, frame: Frame, ctx: FrameContext, stages: dict[str, float], t_start: float, arrived: float,
-                on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
-        """Effects in layer order, then the sink; records the frame. ``t_start``: when this loop
-        iteration began (frame time); ``arrived``: when the frame came in (latency)."""
+    def _render(self, frame: Frame, ctx: FrameContext, costs: dict[str, tuple[float, str | None]], t_start: float,
+                arrived: float, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
+        """Effects in layer order, then the sink; records the frame. ``costs``: the analyzers' (ms,
+        level) on this frame, the effects' are added; ``t_start``: when this loop iteration began
+        (frame time); ``arrived``: when the frame came in (latency)."""
         for name, effect in self.effects.items():
             if effect.active and name not in self.guard.disabled:
                 t0 = time.perf_counter()
@@ -242,19 +229,17 @@ class Pipeline:
                     self.guard.ok(name)
                 except Exception as exc:
                     self.guard.failed(name, "apply", frame, exc)
-                t1 = time.perf_counter()
-                stages[name] = ms = (t1 - t0) * 1000.0
-                self.scheduler.observe(name, ms, True)
-                self._scheduler_s += time.perf_counter() - t1
+                ms = (time.perf_counter() - t0) * 1000.0
+                costs[name] = (ms, effect.level)
                 self.guard.overrun(name, ms, self._expected_ms(effect))
+        stages = {name: ms for name, (ms, _level) in costs.items()}
         t0 = time.perf_counter()
         self.sink.write(frame)
         done = time.perf_counter()
         stages["sink"] = (done - t0) * 1000.0
         total = (done - t_start) * 1000.0
-        self.scheduler.frame_done(total)
-        stages["scheduler"] = (self._scheduler_s + time.perf_counter() - done) * 1000.0
-        self._scheduler_s = 0.0
+        self.scheduler.frame_done(total, costs)
+        stages["scheduler"] = (self._plan_s + time.perf_counter() - done) * 1000.0
         self.latency_ms.append((done - arrived) * 1000.0)
         self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
         for observe in self.frame_observers:

@@ -1,16 +1,18 @@
 """Deciding, per frame, which analyzers run fresh and which carry their last result forward.
 
-The loop asks the scheduler once per frame (``plan``) and tells it what each plugin
-cost (``observe``) and what the whole frame cost (``frame_done``). ``RunEverything`` is
+The loop asks the scheduler once per frame (``plan``) and, once the frame is out, tells it
+what the whole frame and each plugin cost (``frame_done``). ``RunEverything`` is
 the policy when no budget is set: every analyzer runs fresh on every frame at its best
 level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/scheduler.md).
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from bisect import bisect_left, insort
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 from typing import Any, Protocol
 
 import cv2
@@ -49,6 +51,10 @@ EFFECT_LEVEL_LOSS = 1.0
 """Quality lost by one effect level step (visible on every frame)."""
 BASE = "_engine"
 """Cost-model key of the frame time outside plugins (sink, events, bookkeeping)."""
+REPRICE_FRAMES = 8
+"""A unit's prices are re-read from the cost model every this many frames (units take turns). The
+p90 of a 30-frame window barely moves in 8 frames; the load index, which follows a CPU hog within
+frames, still scales every price on every frame."""
 
 
 @dataclass(slots=True)
@@ -66,12 +72,9 @@ class Scheduler(Protocol):
         """Decide for the frame in ``ctx``; may also set analyzer levels and effect options."""
         ...
 
-    def observe(self, name: str, ms: float, fresh: bool) -> None:
-        """Record that plugin ``name`` took ``ms`` on this frame (``fresh``: ran its model)."""
-        ...
-
-    def frame_done(self, total_ms: float) -> None:
-        """Record the whole frame's time."""
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        """Record the whole frame's time and, per plugin name, ``(ms, level)``: what it took on this
+        frame at which level (``None``: an analyzer that carried its last result forward)."""
         ...
 
 
@@ -84,19 +87,17 @@ class RunEverything:
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         return Plan(set(analyzers))
 
-    def observe(self, name: str, ms: float, fresh: bool) -> None:
-        pass
-
-    def frame_done(self, total_ms: float) -> None:
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
         pass
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
-    """The similarity gate's view of a frame: every 16th pixel of the green channel.
+    """The similarity gate's view of a frame: every 32nd pixel of the green channel (few cache
+    lines of a frame that may no longer be in cache; enough samples for a mean difference).
 
-    ``image``: (H, W, 3) uint8 -> (ceil(H/16), ceil(W/16)) uint8, contiguous (45x80 at 720p).
+    ``image``: (H, W, 3) uint8 -> (ceil(H/32), ceil(W/32)) uint8, contiguous (23x40 at 720p).
     """
-    return np.ascontiguousarray(image[::16, ::16, 1])
+    return np.ascontiguousarray(image[::32, ::32, 1])
 
 
 @dataclass(slots=True)
@@ -109,10 +110,22 @@ class _Unit:
     priority: float
     analyzer: bool
     level: int = 0
+    slot: int = 0
+    """Which frames (modulo ``REPRICE_FRAMES``) re-read this unit's prices."""
     age: int = -1
     """Frames since the last fresh run (-1: never ran)."""
     gated: int = 0
     thumb: np.ndarray | None = None
+    prices: list[float] = field(default_factory=list)
+    """Quiet-machine p90 ms per level, then (index -1) carrying forward; see ``CostModel.quiet_prices``."""
+    level_steps: list[tuple[float, int, float] | None] = field(default_factory=list)
+    """Per level: the cheapest step to a lower level (quality lost per quiet ms saved, level, saving)."""
+    tally: list[int] = field(default_factory=list)
+    """Frames run at each level, then reused (index -2) and unchanged (index -1)."""
+
+    def counts(self) -> dict[str, int]:
+        """``tally`` by name, only what happened at least once."""
+        return {name: n for name, n in zip((*self.levels, "reused", "unchanged"), self.tally, strict=True) if n}
 
 
 class BudgetScheduler:
@@ -145,9 +158,9 @@ class BudgetScheduler:
         self.predicted = 0.0
         self.misses: deque[float] = deque(maxlen=60)
         """Recent (frame time - predicted) in ms: how far the machine's noise overshoots the plan."""
+        self.misses_sorted: list[float] = []
+        """The same, sorted (the noise margin is a percentile of them)."""
         self.units: dict[str, _Unit] = {}
-        self._frame_ms = [0.0, 0.0]  # analyzers, effects observed this frame
-        self.counts: dict[str, Counter[str]] = {}
         self.frames = 0
         self.over_budget = 0
 
@@ -166,33 +179,49 @@ class BudgetScheduler:
                 raise ConfigError(f"[scheduler] cap: {obj.name} has no level {capped!r}",
                                   f"levels of {obj.name}: {', '.join(levels)}")
             unit = self.units[obj.name] = _Unit(obj.name, levels, levels.index(capped),
-                                                float(self.priority.get(obj.name, 1.0)), analyzer)
+                                                float(self.priority.get(obj.name, 1.0)), analyzer,
+                                                slot=len(self.units) % REPRICE_FRAMES, tally=[0] * (len(levels) + 2))
             unit.level = levels.index(getattr(obj, "level", levels[0]))
-            self.counts[obj.name] = Counter()
         return unit
 
-    def _prices(self, unit: _Unit) -> list[float]:
-        """Estimated ms of ``unit`` at each level, then (last entry, index -1) carrying forward.
-        Levels are ordered best first, so a level is never priced below a level after it (an old,
-        low sample of a better level must not win over a fresh one of a cheaper level)."""
-        prices = [self.costs.estimate(unit.name, level, unit.levels) for level in unit.levels]
-        for level in range(len(prices) - 2, -1, -1):
+    def _reprice(self, unit: _Unit) -> None:
+        """Re-read ``unit``'s prices and its cheapest level step from each level. Levels are ordered
+        best first, so a level is never priced below a level after it (an old, low sample of a
+        better level must not win over a fresh one of a cheaper level)."""
+        prices = self.costs.quiet_prices(unit.name, unit.levels)
+        for level in range(len(unit.levels) - 2, -1, -1):
             prices[level] = max(prices[level], prices[level + 1])
-        return [*prices, self.costs.estimate(unit.name, CARRY)]
+        unit.prices = prices
+        step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
+        unit.level_steps = []
+        for level in range(len(unit.levels)):
+            best: tuple[float, int, float] | None = None  # ties keep the smaller step down
+            for lower in range(level + 1, len(unit.levels)):
+                saving = prices[level] - prices[lower]
+                if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
+                    best = ((lower - level) * step_loss / saving, lower, saving)
+            unit.level_steps.append(best)
 
     # -- per frame -----------------------------------------------------------------------------
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         thumb = thumbnail(ctx.frame.image) if self.gate > 0 else None
         a_units = [self._unit(a, True) for a in analyzers.values()]
         e_units = [self._unit(e, False) for e in effects.values() if e.active]
+        for unit in (*a_units, *e_units):
+            if not unit.prices or not unit.prices[unit.top] or (self.frames + unit.slot) % REPRICE_FRAMES == 0:
+                self._reprice(unit)
         choice: dict[str, int] = {}  # level index, -1 = carry
         unchanged: list[str] = []
+        differences: dict[int, float] = {}  # analyzers that ran fresh on the same frame share its thumbnail
         for unit in a_units:
             choice[unit.name] = unit.top
-            if (thumb is not None and unit.thumb is not None and unit.gated < self.gate_max
-                    and cv2.norm(thumb, unit.thumb, cv2.NORM_L1) < self.gate * thumb.size):
-                choice[unit.name] = -1
-                unchanged.append(unit.name)
+            if thumb is not None and unit.thumb is not None and unit.gated < self.gate_max:
+                key = id(unit.thumb)
+                if key not in differences:
+                    differences[key] = cv2.norm(thumb, unit.thumb, cv2.NORM_L1)
+                if differences[key] < self.gate * thumb.size:
+                    choice[unit.name] = -1
+                    unchanged.append(unit.name)
         for unit in e_units:
             choice[unit.name] = unit.top
         self._degrade(a_units, e_units, choice)
@@ -205,9 +234,10 @@ class BudgetScheduler:
                 unit.age += 1
                 if unit.name in unchanged:
                     unit.gated += 1
+                    unit.tally[-1] += 1
                 else:
                     reused.append(unit.name)
-                self.counts[unit.name]["unchanged" if unit.name in unchanged else "reused"] += 1
+                    unit.tally[-2] += 1
                 continue
             fresh.add(unit.name)
             unit.age, unit.gated, unit.thumb = 0, 0, thumb
@@ -223,55 +253,55 @@ class BudgetScheduler:
             notes["unchanged"] = unchanged
         return Plan(fresh, notes)
 
-    def _set_level(self, obj: Analyzer | Effect, unit: _Unit, level: int, degraded: dict[str, str]) -> None:
+    @staticmethod
+    def _set_level(obj: Analyzer | Effect, unit: _Unit, level: int, degraded: dict[str, str]) -> None:
         if unit.level != level:
             obj.set_level(unit.levels[level])
             unit.level = level
-        self.counts[unit.name][unit.levels[level]] += 1
+        unit.tally[level] += 1
         if level > 0:
             degraded[unit.name] = unit.levels[level]
 
     def _degrade(self, a_units: list[_Unit], e_units: list[_Unit], choice: dict[str, int]) -> None:
-        """Take the cheapest quality step per ms saved until the prediction fits the budget."""
-        units = [*a_units, *e_units]
-        prices = {u.name: self._prices(u) for u in units}
-        spent = [0.0, self.costs.estimate(BASE, "full")]  # analyzers; effects + engine
-        for u in units:
-            spent[0 if u.analyzer else 1] += prices[u.name][choice[u.name]]
-        allowed = self.budget_ms * self.guard - self._noise_margin()
-        # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
-        # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
-        due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
-                     key=lambda u: (u.priority * u.age, u.name), reverse=True)
-        grace = {u.name: rank for rank, u in enumerate(due) if u.age < self.max_stale + rank}
-        steps = {u.name: self._cheapest_step(u, choice[u.name], prices[u.name], u.name in grace) for u in units}
-        while (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
-            best: tuple[float, _Unit, int, float] | None = None  # (loss per ms, unit, new level, saving)
-            for unit in units:  # only the unit that stepped changes its options, so each is kept
-                step = steps[unit.name]
-                if step is not None and (best is None or step[0] < best[0]):
-                    best = (step[0], unit, step[1], step[2])
-            if best is None:
-                break
-            _, unit, choice[unit.name], saving = best
-            spent[0 if unit.analyzer else 1] -= saving
-            steps[unit.name] = self._cheapest_step(unit, choice[unit.name], prices[unit.name], unit.name in grace)
-        self.predicted = max(spent) if self.overlap else spent[0] + spent[1]
+        """Take the cheapest quality step per ms saved until the prediction fits the budget.
 
-    def _cheapest_step(self, unit: _Unit, level: int, price: list[float], grace: bool,
-                       ) -> tuple[float, int, float] | None:
-        """``unit``'s cheapest quality step from ``level``: (quality lost per ms saved, new level or -1
-        to carry, ms saved), or None. Ties keep the first option (a smaller step down, then carry)."""
+        Prices are on the quiet machine; the budget is divided by the load index instead of every
+        price multiplied by it (the same decisions)."""
+        load = self.costs.load
+        units = [*a_units, *e_units]
+        spent = [0.0, self.costs.estimate(BASE, "full") / load]  # analyzers; effects + engine
+        for u in units:
+            spent[0 if u.analyzer else 1] += u.prices[choice[u.name]]
+        allowed = (self.budget_ms * self.guard - self._noise_margin()) / load
+        if (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
+            # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
+            # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
+            due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
+                         key=lambda u: (u.priority * u.age, u.name), reverse=True)
+            grace = {u.name for rank, u in enumerate(due) if u.age < self.max_stale + rank}
+            # each unit's cheapest step, cheapest first: (loss per ms saved, position, new level, saving);
+            # equal losses go to the unit listed first
+            steps = [(step[0], i, step[1], step[2]) for i, u in enumerate(units)
+                     if (step := self._cheapest_step(u, choice[u.name], u.name in grace)) is not None]
+            heapify(steps)
+            while steps and (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
+                _, i, level, saving = heappop(steps)
+                unit = units[i]
+                choice[unit.name] = level
+                spent[0 if unit.analyzer else 1] -= saving
+                step = self._cheapest_step(unit, level, unit.name in grace)  # only this unit's options changed
+                if step is not None:
+                    heappush(steps, (step[0], i, step[1], step[2]))
+        self.predicted = (max(spent) if self.overlap else spent[0] + spent[1]) * load
+
+    def _cheapest_step(self, unit: _Unit, level: int, grace: bool) -> tuple[float, int, float] | None:
+        """``unit``'s cheapest quality step from ``level``: (quality lost per quiet ms saved, new level
+        or -1 to carry, quiet ms saved), or None. Ties keep the level step (a smaller step than carrying)."""
         if level < 0:
             return None
-        best: tuple[float, int, float] | None = None
-        step_loss = (LEVEL_LOSS if unit.analyzer else EFFECT_LEVEL_LOSS) * unit.priority
-        for lower in range(level + 1, len(unit.levels)):
-            saving = price[level] - price[lower]
-            if saving > 1e-3 and (best is None or (lower - level) * step_loss / saving < best[0]):
-                best = ((lower - level) * step_loss / saving, lower, saving)
+        best = unit.level_steps[level]
         if unit.analyzer and unit.age >= 0 and (unit.age < self.max_stale or grace):
-            saving = price[level] - price[-1]
+            saving = unit.prices[level] - unit.prices[-1]
             if saving > 1e-3 and (best is None or (unit.age + 1) * unit.priority / saving < best[0]):
                 best = ((unit.age + 1) * unit.priority / saving, -1, saving)
         return best
@@ -280,21 +310,21 @@ class BudgetScheduler:
         """ms kept free for noise: the 98th percentile of recent overshoots of the prediction (>= 0)."""
         if len(self.misses) < 20:
             return 0.0
-        ordered = sorted(self.misses)
-        return max(0.0, ordered[(49 * len(ordered)) // 50])
+        return max(0.0, self.misses_sorted[(49 * len(self.misses_sorted)) // 50])
 
-    def observe(self, name: str, ms: float, fresh: bool) -> None:
-        unit = self.units.get(name)
-        if unit is None:
-            return
-        self.costs.observe(name, unit.levels[unit.level] if fresh else CARRY, ms)
-        self._frame_ms[0 if unit.analyzer else 1] += ms
-
-    def frame_done(self, total_ms: float) -> None:
-        a, e = self._frame_ms
-        self.costs.observe(BASE, "full", max(0.0, total_ms - (max(a, e) if self.overlap else a + e)))
-        self._frame_ms = [0.0, 0.0]
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        spent = [0.0, 0.0]  # analyzers, effects
+        for name, (ms, level) in costs.items():
+            unit = self.units.get(name)
+            if unit is not None:
+                self.costs.observe(name, CARRY if level is None else level, ms)
+                spent[0 if unit.analyzer else 1] += ms
+        plugins_ms = max(spent) if self.overlap else spent[0] + spent[1]
+        self.costs.observe(BASE, "full", max(0.0, total_ms - plugins_ms))
+        if len(self.misses) == self.misses.maxlen:
+            del self.misses_sorted[bisect_left(self.misses_sorted, self.misses.popleft())]
         self.misses.append(total_ms - self.predicted)
+        insort(self.misses_sorted, total_ms - self.predicted)
         self.costs.next_frame()
         self.frames += 1
         if total_ms > self.budget_ms:
@@ -309,7 +339,7 @@ class BudgetScheduler:
         the load index and the current cost estimates (p90 ms per plugin@level)."""
         return {"budget_ms": round(self.budget_ms, 3), "frames": self.frames, "frames_over_budget": self.over_budget,
                 "overlap": self.overlap,
-                "plugins": {name: dict(sorted(c.items())) for name, c in sorted(self.counts.items())},
+                "plugins": {name: dict(sorted(u.counts().items())) for name, u in sorted(self.units.items())},
                 "load_index": round(self.costs.load, 3),
                 "estimates_ms": {f"{n}@{lvl}": round(self.costs.estimate(n, lvl), 3)
                                  for n, lvl in sorted(self.costs.samples)}}

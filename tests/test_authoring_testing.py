@@ -106,10 +106,7 @@ def test_run_plugin_uses_the_given_scheduler():
         def plan(self, ctx, analyzers, effects):
             return Plan(set(analyzers) if ctx.frame.index % 2 == 0 else set())
 
-        def observe(self, name, ms, fresh):
-            pass
-
-        def frame_done(self, total_ms):
+        def frame_done(self, total_ms, costs):
             pass
 
     run = run_plugin(MeanBrightness, frames=5, size=(160, 90), scheduler=EveryOther())

@@ -56,17 +56,15 @@ class Simulation:
     def step(self, image: np.ndarray, index: int) -> float:
         ctx = FrameContext(Frame(image, index, Fraction(1, 30), index))
         plan = self.s.plan(ctx, self.analyzers, self.effects)
-        total = self.cost(BASE, "full", index)  # the engine's own time (sink, bookkeeping)
+        costs: dict[str, tuple[float, str | None]] = {}
         for name, a in self.analyzers.items():
-            fresh = name in plan.fresh
-            ms = self.cost(name, a.level if fresh else CARRY, index)
-            self.s.observe(name, ms, fresh)
-            total += ms
+            level = a.level if name in plan.fresh else None
+            costs[name] = (self.cost(name, level or CARRY, index), level)
         for name, e in self.effects.items():
-            ms = self.cost(name, e.level, index)
-            self.s.observe(name, ms, True)
-            total += ms
-        self.s.frame_done(total)
+            costs[name] = (self.cost(name, e.level, index), e.level)
+        # the engine's own time (sink, bookkeeping) on top of the plugins'
+        total = self.cost(BASE, "full", index) + sum(ms for ms, _level in costs.values())
+        self.s.frame_done(total, costs)
         self.totals.append(total)
         self.plans.append({"fresh": set(plan.fresh), **plan.notes})
         return total
