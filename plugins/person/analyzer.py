@@ -78,9 +78,9 @@ class PersonAnalyzer(Analyzer):
         model = self.models[self.model_kind(image.shape[1], image.shape[0])]
         mh, mw = model.input_shape[1:3]
         small = cv2.resize(image, (mw, mh), interpolation=cv2.INTER_LINEAR)
-        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32)
-        rgb *= 1.0 / 255.0
-        return model.run(rgb[None])[0][0, :, :, 0], small
+        # RGB in [0, 1] written straight into LiteRT's input tensor (the view is dropped before invoke)
+        np.multiply(cv2.cvtColor(small, cv2.COLOR_BGR2RGB), np.float32(1.0 / 255.0), out=model.input_tensor()[0])
+        return model.invoke()[0][0, :, :, 0], small
 
     def analyze(self, frame: Frame, ctx: FrameContext) -> PersonMask:
         refine = self.settings["refine"] and self.level != "lite"
