@@ -8,6 +8,7 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Mapping
@@ -34,8 +35,9 @@ SCHEDULER_OPTIONS: dict[str, Option] = {
     "max_stale_frames": Option(4, "a result is reused for about this many frames at most to save time (refreshes "
                                   "falling due together are spread: one frame more per other one due)",
                                min=0, max=300),
-    "similarity_gate": Option(1.0, "skip an analyzer while the tiny frame differs from its last run by less than "
-                                   "this (mean absolute difference, 0-255; 0 = off)", min=0, max=255),
+    "similarity_gate": Option(1.0, "skip an analyzer while the tiny frame has changed since its last run by less "
+                                   "than this (mean absolute difference frame to frame, summed; 0-255; 0 = off)",
+                              min=0, max=255),
     "gate_max_frames": Option(15, "the similarity gate reuses a result for at most this many frames", min=0, max=600),
     "overlap": Option(False, "run analyzers on a worker thread while the previous frame renders "
                              "(the picture is delayed one frame so results stay aligned)"),
@@ -115,7 +117,8 @@ class _Unit:
     age: int = -1
     """Frames since the last fresh run (-1: never ran)."""
     gated: int = 0
-    thumb: np.ndarray | None = None
+    drift: float = 0.0
+    """How much the picture changed since the last fresh run (summed frame-to-frame differences)."""
     prices: list[float] = field(default_factory=list)
     """Quiet-machine p90 ms per level, then (index -1) carrying forward; see ``CostModel.quiet_prices``."""
     level_steps: list[tuple[float, int, float] | None] = field(default_factory=list)
@@ -161,6 +164,9 @@ class BudgetScheduler:
         self.misses_sorted: list[float] = []
         """The same, sorted (the noise margin is a percentile of them)."""
         self.units: dict[str, _Unit] = {}
+        self._seen: tuple[Mapping[str, Analyzer], Mapping[str, Effect], list[_Unit],
+                          list[tuple[Effect, _Unit]]] | None = None
+        self._last_thumb: np.ndarray | None = None
         self.frames = 0
         self.over_budget = 0
 
@@ -184,6 +190,28 @@ class BudgetScheduler:
             unit.level = levels.index(getattr(obj, "level", levels[0]))
         return unit
 
+    def _units_of(self, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect],
+                  ) -> tuple[list[_Unit], list[tuple[Effect, _Unit]]]:
+        """The units of ``analyzers`` and, with their effect, of ``effects``; kept while the loop
+        passes the same two mappings with the same plugins (it does, every frame)."""
+        seen = self._seen
+        if (seen is None or seen[0] is not analyzers or seen[1] is not effects
+                or len(seen[2]) != len(analyzers) or len(seen[3]) != len(effects)):
+            seen = self._seen = (analyzers, effects, [self._unit(a, True) for a in analyzers.values()],
+                                 [(e, self._unit(e, False)) for e in effects.values()])
+        return seen[2], seen[3]
+
+    def _change(self, image: np.ndarray) -> float:
+        """Mean absolute difference of this frame's thumbnail from the last frame's (inf on the
+        first frame or a new size; 0 with the gate off)."""
+        if self.gate <= 0:
+            return 0.0
+        thumb, last = thumbnail(image), self._last_thumb
+        self._last_thumb = thumb
+        if last is None or last.shape != thumb.shape:
+            return math.inf
+        return cv2.norm(thumb, last, cv2.NORM_L1) / thumb.size
+
     def _reprice(self, unit: _Unit) -> None:
         """Re-read ``unit``'s prices and its cheapest level step from each level. Levels are ordered
         best first, so a level is never priced below a level after it (an old, low sample of a
@@ -204,24 +232,20 @@ class BudgetScheduler:
 
     # -- per frame -----------------------------------------------------------------------------
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
-        thumb = thumbnail(ctx.frame.image) if self.gate > 0 else None
-        a_units = [self._unit(a, True) for a in analyzers.values()]
-        e_units = [self._unit(e, False) for e in effects.values() if e.active]
+        change = self._change(ctx.frame.image)
+        a_units, e_pairs = self._units_of(analyzers, effects)
+        e_units = [unit for effect, unit in e_pairs if effect.active]
         for unit in (*a_units, *e_units):
             if not unit.prices or not unit.prices[unit.top] or (self.frames + unit.slot) % REPRICE_FRAMES == 0:
                 self._reprice(unit)
         choice: dict[str, int] = {}  # level index, -1 = carry
         unchanged: list[str] = []
-        differences: dict[int, float] = {}  # analyzers that ran fresh on the same frame share its thumbnail
         for unit in a_units:
             choice[unit.name] = unit.top
-            if thumb is not None and unit.thumb is not None and unit.gated < self.gate_max:
-                key = id(unit.thumb)
-                if key not in differences:
-                    differences[key] = cv2.norm(thumb, unit.thumb, cv2.NORM_L1)
-                if differences[key] < self.gate * thumb.size:
-                    choice[unit.name] = -1
-                    unchanged.append(unit.name)
+            unit.drift += change
+            if unit.age >= 0 and unit.drift < self.gate and unit.gated < self.gate_max:
+                choice[unit.name] = -1
+                unchanged.append(unit.name)
         for unit in e_units:
             choice[unit.name] = unit.top
         self._degrade(a_units, e_units, choice)
@@ -240,7 +264,7 @@ class BudgetScheduler:
                     unit.tally[-2] += 1
                 continue
             fresh.add(unit.name)
-            unit.age, unit.gated, unit.thumb = 0, 0, thumb
+            unit.age, unit.gated, unit.drift = 0, 0, 0.0
             self._set_level(analyzers[unit.name], unit, level, degraded)
         for unit in e_units:
             self._set_level(effects[unit.name], unit, choice[unit.name], degraded)
