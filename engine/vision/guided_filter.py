@@ -35,4 +35,6 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, s
     if subsample > 1:
         a_mean = cv2.resize(a_mean, (w, h), interpolation=cv2.INTER_LINEAR)
         b_mean = cv2.resize(b_mean, (w, h), interpolation=cv2.INTER_LINEAR)
-    return a_mean * guide + b_mean
+    a_mean *= guide  # in place: no full-size temporaries
+    a_mean += b_mean
+    return a_mean

@@ -111,8 +111,9 @@ class PersonAnalyzer(Analyzer):
         t, soft = self.settings["threshold"], self.settings["softness"]
         if soft == 0.0:
             return np.where(prob >= t, 255, 0).astype(np.uint8)
-        alpha = (prob - (t - soft / 2)) * (255.0 / soft)
-        return np.clip(alpha, 0, 255).astype(np.uint8)
+        alpha = prob - (t - soft / 2)
+        alpha *= 255.0 / soft
+        return np.clip(alpha, 0, 255, out=alpha).astype(np.uint8)
 
     def export(self, result: PersonMask | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
         """Writes ``person/<index>.png`` (8-bit, frame size); returns its relative path and coverage."""

@@ -101,6 +101,6 @@ class TemporalSmoother:
         w *= self.strength
         w += 1.0 - self.strength
         delta *= w
-        self.prob = self.prob + delta
-        self.grey = grey
-        return self.prob
+        delta += self.prob  # in place: delta becomes the new state
+        self.prob, self.grey = delta, grey
+        return delta
