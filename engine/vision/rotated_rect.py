@@ -61,10 +61,9 @@ class RotatedCropper:
         if x1 <= x0 or y1 <= y0:
             self.rgb.fill(0)
             return self.rgb
-        cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2RGBA, dst=self._region(y1 - y0, x1 - x0))
-        cv2.warpAffine(self._region(y1 - y0, x1 - x0), roi.to_frame(self.size, (x0, y0)), (self.size, self.size),
-                       dst=self.rgba, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                       borderMode=cv2.BORDER_CONSTANT)
+        region = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2RGBA, dst=self._region(y1 - y0, x1 - x0))
+        cv2.warpAffine(region, roi.to_frame(self.size, (x0, y0)), (self.size, self.size), dst=self.rgba,
+                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
         return cv2.cvtColor(self.rgba, cv2.COLOR_RGBA2RGB, dst=self.rgb)
 
     def _region(self, h: int, w: int) -> np.ndarray:
