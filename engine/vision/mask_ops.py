@@ -15,7 +15,8 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
 
     ``weighted`` instead gives ``background * (1 - alpha)`` already multiplied, at any size
     (it is upsampled straight into ``image``): the cheap path of a blurred background. ``box``
-    bounds where alpha is not 0: outside it the background is copied, not blended.
+    (default: the whole image) bounds where alpha is not 0: ``alpha`` covers the box only (box
+    height x width); outside it the background is copied, not blended.
     """
     if weighted is None and background is None:
         raise ValueError("composite needs background or weighted")
@@ -24,7 +25,7 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
     if weighted is not None:  # person part first, then the background written over the whole frame
         front = None
         if bw and bh:
-            alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+            alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
             front = cv2.multiply(image[y:y + bh, x:x + bw], alpha3, scale=1.0 / 255.0)
         if weighted.shape[:2] == (h, w):
             image[:] = weighted
@@ -36,7 +37,7 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
         return
     if bw and bh:
         roi = image[y:y + bh, x:x + bw]
-        alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+        alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
         part = cv2.multiply(background[y:y + bh, x:x + bw], 255 - alpha3, scale=1.0 / 255.0)
         cv2.multiply(roi, alpha3, dst=roi, scale=1.0 / 255.0)
         cv2.add(roi, part, dst=roi)
@@ -49,13 +50,14 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
 
 
 def paste(image: np.ndarray, source: np.ndarray, alpha: np.ndarray, box: Box | None = None) -> None:
-    """``image = source * alpha + image * (1 - alpha)`` in place, only inside ``box`` (alpha is 0 outside)."""
+    """``image = source * alpha + image * (1 - alpha)`` in place, only inside ``box`` (alpha is 0 outside;
+    ``alpha`` covers the box only, box height x width; default box: the whole image)."""
     h, w = image.shape[:2]
     x, y, bw, bh = box or (0, 0, w, h)
     if not (bw and bh):
         return
     roi = image[y:y + bh, x:x + bw]
-    alpha3 = cv2.cvtColor(alpha[y:y + bh, x:x + bw], cv2.COLOR_GRAY2BGR)
+    alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
     front = cv2.multiply(source[y:y + bh, x:x + bw], alpha3, scale=1.0 / 255.0)
     cv2.multiply(roi, 255 - alpha3, dst=roi, scale=1.0 / 255.0)
     cv2.add(roi, front, dst=roi)

@@ -83,7 +83,7 @@ class Background(Effect):
         if person is None:
             return
         image = frame.image
-        alpha, box = person.full(frame.height, frame.width), person.box(frame.height, frame.width)
+        box, alpha = person.inside(frame.height, frame.width)
         mode = self.settings["mode"]
         if mode == "blur":
             composite(image, alpha, weighted=self.blurred(person), box=box)

@@ -33,8 +33,8 @@ class PersonFront(Effect):
         person: PersonMask | None = ctx.get("person")
         if person is None or person.original is None or not any(e.active for e in self.behind):
             return
-        h, w = frame.height, frame.width
-        paste(frame.image, person.original, person.full(h, w), person.box(h, w))
+        box, alpha = person.inside(frame.height, frame.width)
+        paste(frame.image, person.original, alpha, box)
 
 
 def link_layers(analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> list[str]:

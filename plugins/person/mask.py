@@ -5,51 +5,61 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edgefx.vision.mask_ops import Box
+
 
 class PersonMask:
     """A person mask: ``small`` is uint8 (0 background .. 255 person) at the analyzer's
-    resolution; ``full(h, w)`` is the same mask at frame size, upsampled once and memoised.
+    resolution; ``full(h, w)`` is the same mask at frame size, upsampled once and memoised, and
+    ``inside(h, w)`` only its part inside ``box(h, w)`` (what blending needs: no frame-size array).
     ``image`` is the frame at ``small``'s size (BGR uint8): effects may reuse it instead of
     shrinking the frame again. ``original`` is a copy of the whole frame as it came in, kept
     only when effects draw behind the person (``person_front`` pastes the person back from it).
     """
 
-    __slots__ = ("_full", "image", "original", "small")
+    __slots__ = ("_full", "_inside", "image", "original", "small")
 
     def __init__(self, small: np.ndarray, image: np.ndarray, original: np.ndarray | None = None) -> None:
         self.small = small
         self.image = image
         self.original = original
         self._full: dict[tuple[int, int], np.ndarray] = {}
+        self._inside: dict[tuple[int, int], tuple[Box, np.ndarray]] = {}
 
     def carried(self, original: np.ndarray | None) -> PersonMask:
         """The same mask (sharing the upsampled copies) over another frame's ``original`` pixels."""
         out = PersonMask(self.small, self.image, original)
-        out._full = self._full
+        out._full, out._inside = self._full, self._inside
         return out
 
     def full(self, h: int, w: int) -> np.ndarray:
         """The mask at ``h`` x ``w`` (bilinear upsampling, uint8 HxW), computed on first use."""
         mask = self._full.get((h, w))
         if mask is None:
-            mask = self._full[(h, w)] = self._upsample(h, w)
+            mask = self._full[(h, w)] = np.zeros((h, w), np.uint8)
+            (x, y, bw, bh), part = self.inside(h, w)
+            mask[y:y + bh, x:x + bw] = part
         return mask
 
-    def _upsample(self, h: int, w: int) -> np.ndarray:
-        """``cv2.resize`` of ``small`` to ``h`` x ``w``. At a whole-number scale only ``box`` is resized
-        (from ``small``'s crop, whose zero margin makes it bit-identical); the rest is 0."""
+    def inside(self, h: int, w: int) -> tuple[Box, np.ndarray]:
+        """``box(h, w)`` and ``full(h, w)`` inside it (uint8, box height x width), computed on first use."""
+        found = self._inside.get((h, w))
+        if found is None:
+            found = self._inside[(h, w)] = self._upsample_box(h, w)
+        return found
+
+    def _upsample_box(self, h: int, w: int) -> tuple[Box, np.ndarray]:
+        """At a whole-number scale the box's crop of ``small`` is resized alone: its zero margin makes
+        it bit-identical to that part of ``cv2.resize(small, (w, h))``."""
+        box = x, y, bw, bh = self.box(h, w)
         sh, sw = self.small.shape
         if h % sh or w % sw:
-            return cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
-        mask = np.zeros((h, w), np.uint8)
-        x, y, bw, bh = self.box(h, w)
-        if bw:
-            sx, sy = x * sw // w, y * sh // h
-            crop = self.small[sy:sy + bh * sh // h, sx:sx + bw * sw // w]
-            cv2.resize(crop, (bw, bh), dst=mask[y:y + bh, x:x + bw], interpolation=cv2.INTER_LINEAR)
-        return mask
+            whole = cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
+            return box, whole[y:y + bh, x:x + bw]
+        crop = self.small[y * sh // h:(y + bh) * sh // h, x * sw // w:(x + bw) * sw // w]
+        return box, cv2.resize(crop, (bw, bh), interpolation=cv2.INTER_LINEAR) if bw else crop
 
-    def box(self, h: int, w: int) -> tuple[int, int, int, int]:
+    def box(self, h: int, w: int) -> Box:
         """``(x, y, width, height)`` at ``h`` x ``w`` outside which ``full(h, w)`` is 0 (empty: zeros)."""
         x, y, bw, bh = cv2.boundingRect(self.small)
         if not bw:
