@@ -9,32 +9,14 @@ Box = tuple[int, int, int, int]
 """``(x, y, width, height)`` outside which a mask is 0."""
 
 
-def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | None = None, *,
-              weighted: np.ndarray | None = None, box: Box | None = None) -> None:
+def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, box: Box | None = None) -> None:
     """``image = image * alpha + background * (1 - alpha)`` in place (alpha uint8, 255 keeps ``image``).
 
-    ``weighted`` instead gives ``background * (1 - alpha)`` already multiplied, at any size
-    (it is upsampled straight into ``image``): the cheap path of a blurred background. ``box``
-    (default: the whole image) bounds where alpha is not 0: ``alpha`` covers the box only (box
-    height x width); outside it the background is copied, not blended.
+    ``box`` (default: the whole image) bounds where alpha is not 0: ``alpha`` covers the box only
+    (box height x width); outside it the background is copied, not blended.
     """
-    if weighted is None and background is None:
-        raise ValueError("composite needs background or weighted")
     h, w = image.shape[:2]
     x, y, bw, bh = box or (0, 0, w, h)
-    if weighted is not None:  # person part first, then the background written over the whole frame
-        front = None
-        if bw and bh:
-            alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
-            front = cv2.multiply(image[y:y + bh, x:x + bw], alpha3, scale=1.0 / 255.0)
-        if weighted.shape[:2] == (h, w):
-            image[:] = weighted
-        else:
-            cv2.resize(weighted, (w, h), dst=image, interpolation=cv2.INTER_LINEAR)
-        if front is not None:
-            roi = image[y:y + bh, x:x + bw]
-            cv2.add(roi, front, dst=roi)
-        return
     if bw and bh:
         roi = image[y:y + bh, x:x + bw]
         alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
@@ -47,6 +29,33 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray | Non
     image[y + bh:] = background[y + bh:]
     image[y:y + bh, :x] = background[y:y + bh, :x]
     image[y:y + bh, x + bw:] = background[y:y + bh, x + bw:]
+
+
+def composite_weighted(image: np.ndarray, weighted: np.ndarray, parts: list[tuple[Box, np.ndarray]]) -> None:
+    """``image = image * alpha + weighted`` in place: the cheap path of a blurred background.
+
+    ``weighted`` (BGR uint8, any size) is the background already multiplied by ``1 - alpha``; it is
+    upsampled straight into ``image`` (HxWx3 uint8). ``alpha`` is given as ``(box, alpha inside
+    it)`` parts covering every pixel where it is not 0 (``PersonMask.bands``): only those are blended.
+    """
+    fronts = [(_rows_cols(box), _times(image[_rows_cols(box)], alpha)) for box, alpha in parts]
+    h, w = image.shape[:2]  # person parts taken first, then the background written over the whole frame
+    if weighted.shape[:2] == (h, w):
+        image[:] = weighted
+    else:
+        cv2.resize(weighted, (w, h), dst=image, interpolation=cv2.INTER_LINEAR)
+    for where, front in fronts:
+        cv2.add(image[where], front, dst=image[where])
+
+
+def _rows_cols(box: Box) -> tuple[slice, slice]:
+    x, y, bw, bh = box
+    return slice(y, y + bh), slice(x, x + bw)
+
+
+def _times(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``image * alpha / 255`` (BGR and grey uint8 of one size)."""
+    return cv2.multiply(image, cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
 
 def paste(image: np.ndarray, source: np.ndarray, alpha: np.ndarray, box: Box | None = None) -> None:

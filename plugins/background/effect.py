@@ -15,7 +15,7 @@ from edgefx.options import Option
 from edgefx.plugin import Effect, Layer
 from edgefx.plugins.background.backdrop import VideoBackdrop, load_image
 from edgefx.plugins.person.mask import PersonMask
-from edgefx.vision.mask_ops import composite, weighted_blur
+from edgefx.vision.mask_ops import composite, composite_weighted, weighted_blur
 
 CHROMA_GREEN = (0, 177, 64)
 """BGR of the usual chroma-key green (OBS and other keyers)."""
@@ -83,11 +83,12 @@ class Background(Effect):
         if person is None:
             return
         image = frame.image
-        box, alpha = person.inside(frame.height, frame.width)
         mode = self.settings["mode"]
         if mode == "blur":
-            composite(image, alpha, weighted=self.blurred(person), box=box)
-        elif mode == "desaturate":
+            composite_weighted(image, self.blurred(person), person.bands(frame.height, frame.width))
+            return
+        box, alpha = person.inside(frame.height, frame.width)
+        if mode == "desaturate":
             composite(image, alpha, cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), box=box)
         elif mode == "colour" and self.plate is not None:
             composite(image, alpha, self.plate, box=box)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
 from edgefx.vision.mask_ops import Box
+
+BANDS = 6
+"""Bands of rows ``PersonMask.bands`` cuts the mask's box into (measured best of 4-12 at 720p)."""
 
 
 class PersonMask:
@@ -69,10 +74,39 @@ class PersonMask:
         x1, y1 = min(w, -(-(x + bw + 1) * w // sw)), min(h, -(-(y + bh + 1) * h // sh))
         return x0, y0, x1 - x0, y1 - y0
 
+    def bands(self, h: int, w: int) -> list[tuple[Box, np.ndarray]]:
+        """``inside(h, w)`` cut into up to ``BANDS`` bands of rows, each narrowed to the columns where
+        the mask is not 0: ``(box, mask inside it)`` pairs (views) covering every non-zero pixel of
+        ``full(h, w)``. A person is narrower at the head than at the shoulders: blending per band
+        skips much of the box. At a scale that is not a whole number: the one ``inside`` pair."""
+        box, mask = self.inside(h, w)
+        x, y, bw, bh = box
+        sh, sw = self.small.shape
+        if h % sh or w % sw or not bw:
+            return [(box, mask)] if bw else []
+        fy, fx = h // sh, w // sw
+        top, bottom = y // fy, (y + bh) // fy
+        count = min(BANDS, bottom - top)
+        out = []
+        for y0, y1 in itertools.pairwise(top + i * (bottom - top) // count for i in range(count + 1)):
+            first, end = _extent(self.small[max(0, y0 - 1):y1 + 1])  # with the rows interpolated from
+            if first < end:
+                x0, x1 = max(0, (first - 1) * fx), min(w, (end + 1) * fx)
+                part = mask[y0 * fy - y:y1 * fy - y, x0 - x:x1 - x]
+                out.append(((x0, y0 * fy, x1 - x0, (y1 - y0) * fy), part))
+        return out
+
     @property
     def coverage(self) -> float:
         """Fraction of the picture that is person (mask >= 128)."""
         return float(np.count_nonzero(self.small >= 128)) / self.small.size
+
+
+def _extent(rows: np.ndarray) -> tuple[int, int]:
+    """``(first, last + 1)`` of the columns of ``rows`` (uint8) that are not all 0 (equal: none)."""
+    raw = rows.max(axis=0).tobytes()  # bytes strips: cheaper than NumPy calls on a few hundred values
+    end = len(raw.rstrip(b"\0"))
+    return min(len(raw) - len(raw.lstrip(b"\0")), end), end
 
 
 class TemporalSmoother:
