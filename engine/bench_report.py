@@ -426,6 +426,8 @@ def budget_acceptance(frames: int = 240, hog: bool = False, width: int = 1280, h
         "seconds_to_full_quality": None if back is None else round(back / 30.0, 2),
         # the scheduler's own time inside this real loop (plan + frame_done per frame)
         "scheduler_in_loop_ms": run.summary.get("stages_ms", {}).get("scheduler"),
+        # how often OpenCV's thread count followed other processes' CPU use ([scheduler] follow_cpu_share)
+        "opencv_thread_changes": run.summary.get("scheduler", {}).get("opencv_thread_changes"),
         "target": "p99 <= 1.10 x budget; full quality within 1 s of raising the budget",
     }
     if hog:  # the first frames after the hog starts cannot be foreseen: p99 once the scheduler reacted

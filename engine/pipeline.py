@@ -110,6 +110,8 @@ class Pipeline:
             obj.start(self.stream)
 
     def close(self) -> None:
+        if hasattr(self.scheduler, "close"):
+            self.scheduler.close()
         for obj in [*self.analyzers.values(), *self.effects.values()]:
             try:
                 obj.close()

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from edgefx.costs import CARRY, CostModel
+from edgefx.cpu_share import ThreadFollower
 from edgefx.errors import ConfigError
 from edgefx.frame import FrameContext
 from edgefx.options import Option
@@ -42,6 +43,8 @@ SCHEDULER_OPTIONS: dict[str, Option] = {
     "overlap": Option(False, "run analyzers on a worker thread while the previous frame renders "
                              "(the picture is delayed one frame so results stay aligned)"),
     "window": Option(30, "timings kept per plugin and level for the cost estimates", min=5, max=1000),
+    "follow_cpu_share": Option(True, "while other processes keep CPU cores busy, give OpenCV one thread fewer per "
+                                     "busy core (its parallel steps would wait for a busy core: frame-time spikes)"),
     "device_slowdown": Option(1.0, "how many times slower the profile's device is than the x86 machine its "
                                    "figures were measured on (scale the budget by it to test here)",
                               min=0.05, max=100),
@@ -53,6 +56,8 @@ EFFECT_LEVEL_LOSS = 1.0
 """Quality lost by one effect level step (visible on every frame)."""
 BASE = "_engine"
 """Cost-model key of the frame time outside plugins (sink, events, bookkeeping)."""
+FOLLOW_FRAMES = 8
+"""The CPU share of other processes is re-read every this many frames (``follow_cpu_share``)."""
 REPRICE_FRAMES = 8
 """A unit's prices are re-read from the cost model every this many frames (units take turns). The
 p90 of a 30-frame window barely moves in 8 frames; the load index, which follows a CPU hog within
@@ -148,7 +153,8 @@ class BudgetScheduler:
 
     def __init__(self, budget_ms: float, *, priority: Mapping[str, float] | None = None,
                  cap: Mapping[str, str] | None = None, max_stale_frames: int = 4, similarity_gate: float = 1.0,
-                 gate_max_frames: int = 15, overlap: bool = False, window: int = 30) -> None:
+                 gate_max_frames: int = 15, overlap: bool = False, window: int = 30,
+                 follow_cpu_share: bool = False) -> None:
         self.budget_ms = budget_ms
         self.priority = dict(priority or {})
         self.cap = dict(cap or {})
@@ -169,6 +175,7 @@ class BudgetScheduler:
         self._last_thumb: np.ndarray | None = None
         self.frames = 0
         self.over_budget = 0
+        self.threads = ThreadFollower() if follow_cpu_share else None
 
     def set_budget(self, budget_ms: float) -> None:
         """Change the budget while running (takes effect on the next frame)."""
@@ -351,11 +358,18 @@ class BudgetScheduler:
         insort(self.misses_sorted, total_ms - self.predicted)
         self.costs.next_frame()
         self.frames += 1
+        if self.threads is not None and self.frames % FOLLOW_FRAMES == 0:
+            self.threads.update()
         if total_ms > self.budget_ms:
             self.over_budget += 1
             self.guard = max(0.5, self.guard * 0.9)
         else:
             self.guard = min(1.0, self.guard + 0.01)
+
+    def close(self) -> None:
+        """The run is over: OpenCV gets back the threads it had."""
+        if self.threads is not None:
+            self.threads.restore()
 
     # -- reporting -----------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -365,6 +379,8 @@ class BudgetScheduler:
                 "overlap": self.overlap,
                 "plugins": {name: dict(sorted(u.counts().items())) for name, u in sorted(self.units.items())},
                 "load_index": round(self.costs.load, 3),
+                **({"opencv_threads": self.threads.threads, "others_cpu_cores": round(self.threads.others, 2),
+                    "opencv_thread_changes": self.threads.changes} if self.threads is not None else {}),
                 "estimates_ms": {f"{n}@{lvl}": round(self.costs.estimate(n, lvl), 3)
                                  for n, lvl in sorted(self.costs.samples)}}
 
@@ -397,4 +413,5 @@ def create_scheduler(options: Mapping[str, Any], known: set[str] | None = None) 
                            max_stale_frames=options.get("max_stale_frames", 4),
                            similarity_gate=options.get("similarity_gate", 1.0),
                            gate_max_frames=options.get("gate_max_frames", 15),
-                           overlap=bool(options.get("overlap", False)), window=options.get("window", 30))
+                           overlap=bool(options.get("overlap", False)), window=options.get("window", 30),
+                           follow_cpu_share=bool(options.get("follow_cpu_share", True)))
