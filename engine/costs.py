@@ -28,13 +28,15 @@ UNMEASURED_STEP = 0.5
 """A level never measured, next to a measured one only, is guessed at this share of the better one."""
 LOAD_LIMITS = (0.25, 4.0)
 """Bounds of one timing's contribution to the load index."""
+QUIET_EVERY = 8
+"""A key's quiet cost is looked for every this many timings (a median of its window each time)."""
 
 
 class Samples:
     """The last timings of one (plugin, level), each divided by the load index when it was taken,
     kept in arrival order and sorted (a percentile is then a lookup), and the frame of the newest."""
 
-    __slots__ = ("arrived", "last_frame", "ms", "quiet", "raw", "window")
+    __slots__ = ("added", "arrived", "last_frame", "ms", "quiet", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window
@@ -42,26 +44,26 @@ class Samples:
         """(normalised, measured) per timing, oldest first."""
         self.ms: list[float] = []
         """The normalised timings, sorted."""
-        self.raw: list[float] = []
-        """The timings as measured, sorted (for ``quiet``)."""
+        self.added = 0
         self.last_frame = -1
         self.quiet = math.inf
-        """The lowest median of the measured timings seen: this key's cost on a quiet machine."""
+        """The lowest median of the measured timings seen (looked at every ``QUIET_EVERY`` timings):
+        this key's cost on a quiet machine."""
 
     def add(self, ms: float, load: float, frame: int, restart: bool) -> None:
         if restart:
             self.arrived.clear()
             self.ms.clear()
-            self.raw.clear()
         elif len(self.arrived) == self.window:
-            old_ms, old_raw = self.arrived.popleft()
-            del self.ms[bisect_left(self.ms, old_ms)]
-            del self.raw[bisect_left(self.raw, old_raw)]
+            del self.ms[bisect_left(self.ms, self.arrived.popleft()[0])]
         self.arrived.append((ms / load, ms))
         insort(self.ms, ms / load)
-        insort(self.raw, ms)
-        if len(self.raw) >= 5:
-            self.quiet = min(self.quiet, self.raw[len(self.raw) // 2])
+        self.added += 1
+        n = len(self.arrived)
+        if n >= 5 and (n == 5 or self.added % QUIET_EVERY == 0):
+            median = sorted(raw for _, raw in self.arrived)[n // 2]
+            if median < self.quiet:
+                self.quiet = median
         self.last_frame = frame
 
     @property
@@ -92,7 +94,8 @@ class CostModel:
         if entry is None:
             entry = self.samples[key] = Samples(self.window)
         if level != CARRY and ms >= LOAD_MIN_MS and 0 < entry.quiet < math.inf:
-            ratio = min(LOAD_LIMITS[1], max(LOAD_LIMITS[0], ms / entry.quiet))
+            ratio = ms / entry.quiet
+            ratio = LOAD_LIMITS[0] if ratio < LOAD_LIMITS[0] else LOAD_LIMITS[1] if ratio > LOAD_LIMITS[1] else ratio
             self.load += LOAD_SMOOTHING * (ratio - self.load)
         entry.add(ms, self.load, self.frame, self.frame - entry.last_frame > self.stale_frames)
 
