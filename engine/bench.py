@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import cv2
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,17 @@ class Benchmark:
     name: str
     run: Callable[[BenchSettings], dict[str, Any]]
     description: str = ""
+
+
+@contextmanager
+def opencv_threads(count: int) -> Iterator[None]:
+    """OpenCV on ``count`` threads inside the block; the count it had is restored after."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
 
 
 def time_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:

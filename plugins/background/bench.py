@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgefx.bench import Benchmark, BenchSettings, summarize_ms, time_ms
+from edgefx.bench import Benchmark, BenchSettings, opencv_threads, summarize_ms, time_ms
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 
@@ -18,13 +18,15 @@ def bench_background(settings: BenchSettings) -> dict[str, Any]:
     """Median ms of the ``person`` analyzer, of each background mode's ``apply`` and of analyzer +
     blur together, over a slow pan across the real astronaut photo (OpenCV and LiteRT on
     ``settings.threads`` threads)."""
-    import cv2
+    with opencv_threads(settings.threads):
+        return _measure(settings)
 
+
+def _measure(settings: BenchSettings) -> dict[str, Any]:
     from edgefx.plugins.background.effect import Background
     from edgefx.plugins.person.analyzer import PersonAnalyzer
     from edgefx.testing import sample_frames
 
-    cv2.setNumThreads(settings.threads)
     size = (settings.width, settings.height)
     count = 40 if settings.quick else 200
     frames = sample_frames(count, size, pan_px=2.0)

@@ -11,7 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgefx.bench import Benchmark, BenchSettings, summarize_ms, time_ms
+from edgefx.bench import Benchmark, BenchSettings, opencv_threads, summarize_ms, time_ms
 from edgefx.frame import Frame, FrameContext
 
 FACE_CENTRE = (225.0, 125.0)
@@ -55,9 +55,7 @@ def bench_faces(settings: BenchSettings) -> dict[str, Any]:
     tracker = analyzer.tracker
     assert tracker is not None
     all_ms, tracking_ms, model_ms = [], [], []
-    previous_threads = cv2.getNumThreads()
-    cv2.setNumThreads(settings.threads)
-    try:
+    with opencv_threads(settings.threads):
         for i, image in enumerate(frames * 2):
             frame = Frame(image.copy(), i, Fraction(1, 30), i)
             runs = tracker.detector_runs
@@ -70,8 +68,6 @@ def bench_faces(settings: BenchSettings) -> dict[str, Any]:
             if tracker.detector_runs == runs and faces:
                 tracking_ms.append(ms)
                 model_ms.append(time_ms(tracker.landmarker.model.invoke, 1, warmup=0)[0])
-    finally:
-        cv2.setNumThreads(previous_threads)
     t_det = []
     for image in frames[:20]:
         t0 = time.perf_counter()

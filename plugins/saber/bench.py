@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-import cv2
 import numpy as np
 
-from edgefx.bench import Benchmark, BenchSettings, summarize_ms, time_ms
+from edgefx.bench import Benchmark, BenchSettings, opencv_threads, summarize_ms, time_ms
 from edgefx.frame import Frame, FrameContext
 
 
@@ -23,12 +22,6 @@ def _frames(settings: BenchSettings, count: int) -> list[Frame]:
     return [Frame(t.image, i, Fraction(1, 30), i) for i, t in enumerate(seq)]
 
 
-def _one_thread(settings: BenchSettings) -> int:
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(settings.threads)
-    return previous
-
-
 def bench_saber_analyzer(settings: BenchSettings) -> dict[str, Any]:
     """Median ``analyze`` time per frame while tracking, per level."""
     from edgefx.plugins.saber.analyzer import SaberAnalyzer
@@ -36,9 +29,8 @@ def bench_saber_analyzer(settings: BenchSettings) -> dict[str, Any]:
 
     frames = _frames(settings, 30 if settings.quick else 90)
     color = calibrated_color()
-    previous = _one_thread(settings)
     figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "threads": settings.threads}
-    try:
+    with opencv_threads(settings.threads):
         for level in SaberAnalyzer.levels:
             analyzer = SaberAnalyzer({"color": color})
             analyzer.start()
@@ -51,8 +43,6 @@ def bench_saber_analyzer(settings: BenchSettings) -> dict[str, Any]:
                     samples.append((time.perf_counter() - t0) * 1000.0)
                     found += analyzer.tracker is not None and analyzer.tracker.filter is not None
             figures[level] = {**summarize_ms(samples), "tracked_frames": found}
-    finally:
-        cv2.setNumThreads(previous)
     figures["target"] = "analyzer <= 3 ms median at 1280x720, one thread"
     return figures
 
@@ -65,9 +55,8 @@ def bench_saber_render(settings: BenchSettings) -> dict[str, Any]:
     w, h = settings.width, settings.height
     image = _frames(settings, 1)[0].image
     repeat = 30 if settings.quick else 200
-    previous = _one_thread(settings)
     figures: dict[str, Any] = {"size": f"{w}x{h}", "threads": settings.threads}
-    try:
+    with opencv_threads(settings.threads):
         frame = Frame(image, 0, Fraction(1, 30), 0)  # drawn over and over: the cost does not depend on it
         for level in SaberEffect.levels:
             effect = SaberEffect({"ignite_s": 0.0})
@@ -82,8 +71,6 @@ def bench_saber_render(settings: BenchSettings) -> dict[str, Any]:
                 e.apply(frame, ctx)
 
             figures[level] = summarize_ms(time_ms(render, repeat))
-    finally:
-        cv2.setNumThreads(previous)
     figures["target"] = "render <= 2 ms median at 1280x720, one thread"
     return figures
 
