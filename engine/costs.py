@@ -32,18 +32,46 @@ QUIET_EVERY = 8
 """A key's quiet cost is looked for every this many timings (a median of its window each time)."""
 
 
+class SortedWindow:
+    """The last ``size`` values, kept in arrival order and sorted: a percentile is a lookup."""
+
+    __slots__ = ("arrived", "ordered", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.arrived: deque[float] = deque()
+        self.ordered: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    def add(self, value: float) -> None:
+        """Keep ``value``; the oldest one leaves when the window is full."""
+        if len(self.arrived) == self.size:
+            del self.ordered[bisect_left(self.ordered, self.arrived.popleft())]
+        self.arrived.append(value)
+        insort(self.ordered, value)
+
+    def clear(self) -> None:
+        self.arrived.clear()
+        self.ordered.clear()
+
+    def percentile(self, share: float) -> float:
+        """The value at ``share`` (0-1) of the sorted window, rounded down (the window must not be empty)."""
+        return self.ordered[min(len(self.ordered) - 1, int(share * len(self.ordered)))]
+
+
 class Samples:
     """The last timings of one (plugin, level), each divided by the load index when it was taken,
-    kept in arrival order and sorted (a percentile is then a lookup), and the frame of the newest."""
+    and the frame of the newest."""
 
-    __slots__ = ("added", "arrived", "last_frame", "ms", "quiet", "window")
+    __slots__ = ("added", "last_frame", "ms", "quiet", "raw")
 
     def __init__(self, window: int) -> None:
-        self.window = window
-        self.arrived: deque[tuple[float, float]] = deque()
-        """(normalised, measured) per timing, oldest first."""
-        self.ms: list[float] = []
-        """The normalised timings, sorted."""
+        self.ms = SortedWindow(window)
+        """The normalised timings."""
+        self.raw: deque[float] = deque(maxlen=window)
+        """The same timings as measured (for ``quiet``)."""
         self.added = 0
         self.last_frame = -1
         self.quiet = math.inf
@@ -52,16 +80,14 @@ class Samples:
 
     def add(self, ms: float, load: float, frame: int, restart: bool) -> None:
         if restart:
-            self.arrived.clear()
             self.ms.clear()
-        elif len(self.arrived) == self.window:
-            del self.ms[bisect_left(self.ms, self.arrived.popleft()[0])]
-        self.arrived.append((ms / load, ms))
-        insort(self.ms, ms / load)
+            self.raw.clear()
+        self.ms.add(ms / load)
+        self.raw.append(ms)
         self.added += 1
-        n = len(self.arrived)
+        n = len(self.raw)
         if n >= 5 and (n == 5 or self.added % QUIET_EVERY == 0):
-            median = sorted(raw for _, raw in self.arrived)[n // 2]
+            median = sorted(self.raw)[n // 2]
             if median < self.quiet:
                 self.quiet = median
         self.last_frame = frame
@@ -69,7 +95,7 @@ class Samples:
     @property
     def p90(self) -> float:
         """p90 of the normalised timings, in ms."""
-        return self.ms[min(len(self.ms) - 1, (9 * len(self.ms)) // 10)]
+        return self.ms.percentile(0.9)
 
 
 class CostModel:

@@ -9,8 +9,6 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
@@ -19,7 +17,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from edgefx.costs import CARRY, CostModel
+from edgefx.costs import CARRY, CostModel, SortedWindow
 from edgefx.cpu_share import ThreadFollower
 from edgefx.errors import ConfigError
 from edgefx.frame import FrameContext
@@ -165,10 +163,8 @@ class BudgetScheduler:
         self.costs = CostModel(window=window, stale_frames=3 * window)
         self.guard = 1.0
         self.predicted = 0.0
-        self.misses: deque[float] = deque(maxlen=60)
+        self.misses = SortedWindow(60)
         """Recent (frame time - predicted) in ms: how far the machine's noise overshoots the plan."""
-        self.misses_sorted: list[float] = []
-        """The same, sorted (the noise margin is a percentile of them)."""
         self.units: dict[str, _Unit] = {}
         self._seen: tuple[Mapping[str, Analyzer], Mapping[str, Effect], list[_Unit],
                           list[tuple[Effect, _Unit]]] | None = None
@@ -341,7 +337,7 @@ class BudgetScheduler:
         """ms kept free for noise: the 98th percentile of recent overshoots of the prediction (>= 0)."""
         if len(self.misses) < 20:
             return 0.0
-        return max(0.0, self.misses_sorted[(49 * len(self.misses_sorted)) // 50])
+        return max(0.0, self.misses.percentile(0.98))
 
     def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
         spent = [0.0, 0.0]  # analyzers, effects
@@ -352,10 +348,7 @@ class BudgetScheduler:
                 spent[0 if unit.analyzer else 1] += ms
         plugins_ms = max(spent) if self.overlap else spent[0] + spent[1]
         self.costs.observe(BASE, "full", max(0.0, total_ms - plugins_ms))
-        if len(self.misses) == self.misses.maxlen:
-            del self.misses_sorted[bisect_left(self.misses_sorted, self.misses.popleft())]
-        self.misses.append(total_ms - self.predicted)
-        insort(self.misses_sorted, total_ms - self.predicted)
+        self.misses.add(total_ms - self.predicted)
         self.costs.next_frame()
         self.frames += 1
         if self.threads is not None and self.frames % FOLLOW_FRAMES == 0:

@@ -58,11 +58,17 @@ class PersonMask:
         it bit-identical to that part of ``cv2.resize(small, (w, h))``."""
         box = x, y, bw, bh = self.box(h, w)
         sh, sw = self.small.shape
-        if h % sh or w % sw:
+        if not self._whole_scale(h, w):
             whole = cv2.resize(self.small, (w, h), interpolation=cv2.INTER_LINEAR)
             return box, whole[y:y + bh, x:x + bw]
         crop = self.small[y * sh // h:(y + bh) * sh // h, x * sw // w:(x + bw) * sw // w]
         return box, cv2.resize(crop, (bw, bh), interpolation=cv2.INTER_LINEAR) if bw else crop
+
+    def _whole_scale(self, h: int, w: int) -> bool:
+        """Whether ``h`` x ``w`` is a whole-number multiple of ``small`` both ways (where the box's
+        crop of ``small`` can be upsampled alone, bit-identical to upsampling all of it)."""
+        sh, sw = self.small.shape
+        return h % sh == 0 and w % sw == 0
 
     def box(self, h: int, w: int) -> Box:
         """``(x, y, width, height)`` at ``h`` x ``w`` outside which ``full(h, w)`` is 0 (empty: zeros)."""
@@ -82,7 +88,7 @@ class PersonMask:
         box, mask = self.inside(h, w)
         x, y, bw, bh = box
         sh, sw = self.small.shape
-        if h % sh or w % sw or not bw:
+        if not self._whole_scale(h, w) or not bw:
             return [(box, mask)] if bw else []
         fy, fx = h // sh, w // sw
         top, bottom = y // fy, (y + bh) // fy
