@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from edgefx.frame import Frame, FrameContext
-from edgefx.plugins.person.analyzer import PersonAnalyzer
+from edgefx.plugins.person.analyzer import PersonAnalyzer, guide_size
 from edgefx.plugins.person.bench import _analyzer, lag_px, masks, mean_change, moving_frames, still_frames
 from edgefx.testing import sample_clip
 
@@ -63,6 +63,14 @@ def test_model_follows_aspect_ratio_or_the_option(models_dir):
     analyzer.set_level("fast")
     analyzer.set_option("model", "general")
     assert analyzer.model_kind(512, 512) == "landscape"  # cheaper levels always take the small model
+
+
+@pytest.mark.parametrize(("frame", "guide"), [((1280, 720), (256, 144)), ((1920, 1080), (320, 180)),
+                                              ((640, 360), (320, 180)), ((512, 512), (256, 256)),
+                                              ((854, 480), (256, 144)), ((200, 100), (200, 100))])
+def test_refinement_is_a_whole_fraction_of_the_frame_near_guide_width(frame, guide):
+    """Masks grow back to the frame by a whole number where one fits in 256-384 px (854x480: none)."""
+    assert guide_size(*frame, 256) == guide
 
 
 def test_full_size_mask_is_made_once_and_bounded_by_its_box(models_dir):

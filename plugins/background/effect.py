@@ -19,8 +19,9 @@ from edgefx.vision.mask_ops import composite, composite_weighted, weighted_blur
 
 CHROMA_GREEN = (0, 177, 64)
 """BGR of the usual chroma-key green (OBS and other keyers)."""
-BLUR_WIDTH = {"full": 160, "fast": 96}
-"""Width the blurred background is computed at, per level (it is smooth, so small is enough)."""
+BLUR_SHRINK = {"full": 2, "fast": 4}
+"""The blurred background is computed at the mask's small size divided by this, per level (it is
+smooth, so small is enough; a whole-number ratio keeps OpenCV on its fast shrink and grow paths)."""
 
 
 class Background(Effect):
@@ -105,8 +106,7 @@ class Background(Effect):
         """
         small, mask = person.image, person.small
         h, w = mask.shape
-        bw = min(BLUR_WIDTH[self.level], w)
-        bh = max(1, round(bw * h / w))
+        bw, bh = max(1, w // BLUR_SHRINK[self.level]), max(1, h // BLUR_SHRINK[self.level])
         box = (2 * max(1, round(self.settings["strength"] * bw)) + 1,) * 2
         background = weighted_blur(cv2.resize(small, (bw, bh), interpolation=cv2.INTER_AREA),
                                    cv2.resize(mask, (bw, bh), interpolation=cv2.INTER_AREA), box)

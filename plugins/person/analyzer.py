@@ -21,6 +21,8 @@ MODELS = {"general": "selfie_segmentation", "landscape": "selfie_segmentation_la
 LANDSCAPE_ASPECT = 1.5
 """``model = auto`` takes the landscape model (144x256) for frames at least this wide per unit of
 height (16:9 is 1.78), the general one (256x256) otherwise (4:3, square, portrait)."""
+GUIDE_SLACK = 1.5
+"""The refinement may be up to this much wider than ``guide_width`` to be a whole fraction of the frame."""
 
 
 class PersonAnalyzer(Analyzer):
@@ -40,7 +42,8 @@ class PersonAnalyzer(Analyzer):
         "smoothing": Option(0.85, "temporal smoothing of still areas (0 = off); moving edges always follow",
                             min=0.0, max=0.98),
         "refine": Option(True, "snap the mask to the frame's edges (guided filter)"),
-        "guide_width": Option(320, "width of the refinement (and of PersonMask.small) at level full",
+        "guide_width": Option(256, "least width of the refinement (and of PersonMask.small) at level full: the "
+                              "frame shrunk by a whole number (256 = the landscape model's own width)",
                               min=256, max=1280),
         "radius": Option(2, "guided filter radius (pixels at half the refinement size)", min=1, max=16),
         "eps": Option(0.002, "guided filter regulariser (larger = smoother edge)", min=1e-6, max=1.0),
@@ -86,8 +89,7 @@ class PersonAnalyzer(Analyzer):
         refine = self.settings["refine"] and self.level != "lite"
         guide = frame.image
         if refine and self.level == "full":  # the model's input is shrunk from the guide: one pass over the frame
-            gw = min(self.settings["guide_width"], frame.width)
-            guide = cv2.resize(frame.image, (gw, max(1, round(gw * frame.height / frame.width))),
+            guide = cv2.resize(frame.image, guide_size(frame.width, frame.height, self.settings["guide_width"]),
                                interpolation=cv2.INTER_LINEAR)
         prob, small = self.probability(guide)
         if refine:
@@ -128,6 +130,19 @@ class PersonAnalyzer(Analyzer):
     def close(self) -> None:
         self.models = {}
         self.smoother.reset()
+
+
+def guide_size(width: int, height: int, target: int) -> tuple[int, int]:
+    """The refinement size for a ``width`` x ``height`` frame: the frame divided by the largest whole
+    number that divides both sides and keeps it ``target`` to 1.5 ``target`` wide (1280x720 ->
+    256x144, 1920x1080 -> 320x180, 640x360 -> 320x180): masks then grow back by a whole number,
+    which effects blend on their fast path. Without such a number, ``target`` wide."""
+    if width <= target:
+        return width, height
+    for k in range(width // target, 1, -1):
+        if width % k == 0 and height % k == 0 and width // k <= GUIDE_SLACK * target:
+            return width // k, height // k
+    return target, max(1, round(target * height / width))
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
