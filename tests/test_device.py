@@ -16,8 +16,8 @@ from edgefx.device import (
     thermal_rows,
 )
 
-# /proc/cpuinfo of a Raspberry Pi 4 Model B (64-bit Raspberry Pi OS), first and last blocks of four cores.
-PI4_CPUINFO = """processor\t: 0
+# /proc/cpuinfo of a Raspberry Pi 4 Model B (64-bit Raspberry Pi OS): four identical core blocks, then the board.
+PI4_CPUINFO = "".join(f"""processor\t: {n}
 BogoMIPS\t: 108.00
 Features\t: fp asimd evtstrm crc32 cpuid
 CPU implementer\t: 0x41
@@ -26,16 +26,7 @@ CPU variant\t: 0x0
 CPU part\t: 0xd08
 CPU revision\t: 3
 
-""" + "".join(f"""processor\t: {n}
-BogoMIPS\t: 108.00
-Features\t: fp asimd evtstrm crc32 cpuid
-CPU implementer\t: 0x41
-CPU architecture: 8
-CPU variant\t: 0x0
-CPU part\t: 0xd08
-CPU revision\t: 3
-
-""" for n in (1, 2, 3)) + """Revision\t: c03114
+""" for n in range(4)) + """Revision\t: c03114
 Serial\t\t: 100000002f1a5b3c
 Model\t\t: Raspberry Pi 4 Model B Rev 1.4
 """
