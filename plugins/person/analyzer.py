@@ -3,6 +3,7 @@ and refined against the frame's edges."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -132,6 +133,7 @@ class PersonAnalyzer(Analyzer):
         self.smoother.reset()
 
 
+@cache  # called every frame with the same three numbers
 def guide_size(width: int, height: int, target: int) -> tuple[int, int]:
     """The refinement size for a ``width`` x ``height`` frame: the frame divided by the largest whole
     number that divides both sides and keeps it ``target`` to 1.5 ``target`` wide (1280x720 ->
