@@ -114,8 +114,9 @@ class TriggerTable:
     def check(self, effects: Mapping[str, Effect]) -> None:
         """Check the rules against the enabled effects (at start, before any frame): every target is
         enabled, and ``set`` rules name an option with an allowed value."""
-        for target in sorted({rule.effect for rule in self.rules} - set(effects)):
-            raise ConfigError(f"a trigger targets effect {target!r}, which is not enabled",
+        missing = sorted({rule.effect for rule in self.rules} - set(effects))
+        if missing:
+            raise ConfigError(f"a trigger targets effect {missing[0]!r}, which is not enabled",
                               f"add it to [run] effects (enabled: {', '.join(effects) or 'none'})")
         for number, rule in enumerate(self.rules, start=1):
             if rule.action != "set":

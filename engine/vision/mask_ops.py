@@ -38,8 +38,11 @@ def composite_weighted(image: np.ndarray, weighted: np.ndarray, parts: list[tupl
     upsampled straight into ``image`` (HxWx3 uint8). ``alpha`` is given as ``(box, alpha inside
     it)`` parts covering every pixel where it is not 0 (``PersonMask.bands``): only those are blended.
     """
-    fronts = [(_rows_cols(box), _times(image[_rows_cols(box)], alpha)) for box, alpha in parts]
-    h, w = image.shape[:2]  # person parts taken first, then the background written over the whole frame
+    fronts = []  # person parts taken first, then the background written over the whole frame
+    for box, alpha in parts:
+        where = _rows_cols(box)
+        fronts.append((where, _times(image[where], alpha)))
+    h, w = image.shape[:2]
     if weighted.shape[:2] == (h, w):
         image[:] = weighted
     else:
