@@ -300,7 +300,7 @@ class BudgetScheduler:
         for u in units:
             spent[0 if u.analyzer else 1] += u.prices[choice[u.name]]
         allowed = (self.budget_ms * self.guard - self._noise_margin()) / load
-        if (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
+        if self._frame_ms(spent) > allowed:
             # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
             # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
             due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
@@ -311,7 +311,7 @@ class BudgetScheduler:
             steps = [(step[0], i, step[1], step[2]) for i, u in enumerate(units)
                      if (step := self._cheapest_step(u, choice[u.name], u.name in grace)) is not None]
             heapify(steps)
-            while steps and (max(spent) if self.overlap else spent[0] + spent[1]) > allowed:
+            while steps and self._frame_ms(spent) > allowed:
                 _, i, level, saving = heappop(steps)
                 unit = units[i]
                 choice[unit.name] = level
@@ -319,7 +319,13 @@ class BudgetScheduler:
                 step = self._cheapest_step(unit, level, unit.name in grace)  # only this unit's options changed
                 if step is not None:
                     heappush(steps, (step[0], i, step[1], step[2]))
-        self.predicted = (max(spent) if self.overlap else spent[0] + spent[1]) * load
+        self.predicted = self._frame_ms(spent) * load
+
+    def _frame_ms(self, spent: list[float]) -> float:
+        """A frame's time from ``[analyzers, effects]`` ms (planning counts the engine's own with the
+        effects): their sum, or with ``overlap`` (analyzers on the worker while the previous frame
+        renders) the longer of the two."""
+        return max(spent) if self.overlap else spent[0] + spent[1]
 
     def _cheapest_step(self, unit: _Unit, level: int, grace: bool) -> tuple[float, int, float] | None:
         """``unit``'s cheapest quality step from ``level``: (quality lost per quiet ms saved, new level
@@ -346,7 +352,7 @@ class BudgetScheduler:
             if unit is not None:
                 self.costs.observe(name, CARRY if level is None else level, ms)
                 spent[0 if unit.analyzer else 1] += ms
-        plugins_ms = max(spent) if self.overlap else spent[0] + spent[1]
+        plugins_ms = self._frame_ms(spent)
         self.costs.observe(BASE, "full", max(0.0, total_ms - plugins_ms))
         self.misses.add(total_ms - self.predicted)
         self.costs.next_frame()
