@@ -65,10 +65,10 @@ class Samples:
     """The last timings of one (plugin, level), each divided by the load index when it was taken,
     and the frame of the newest."""
 
-    __slots__ = ("added", "last_frame", "ms", "quiet", "raw")
+    __slots__ = ("_p90", "added", "last_frame", "ms", "quiet", "raw")
 
     def __init__(self, window: int) -> None:
-        self.ms = SortedWindow(window)
+        self.ms: deque[float] = deque(maxlen=window)
         """The normalised timings."""
         self.raw: deque[float] = deque(maxlen=window)
         """The same timings as measured (for ``quiet``)."""
@@ -77,13 +77,15 @@ class Samples:
         self.quiet = math.inf
         """The lowest median of the measured timings seen (looked at every ``QUIET_EVERY`` timings):
         this key's cost on a quiet machine."""
+        self._p90: float | None = None
 
     def add(self, ms: float, load: float, frame: int, restart: bool) -> None:
         if restart:
             self.ms.clear()
             self.raw.clear()
-        self.ms.add(ms / load)
+        self.ms.append(ms / load)
         self.raw.append(ms)
+        self._p90 = None
         self.added += 1
         n = len(self.raw)
         if n >= 5 and (n == 5 or self.added % QUIET_EVERY == 0):
@@ -94,8 +96,12 @@ class Samples:
 
     @property
     def p90(self) -> float:
-        """p90 of the normalised timings, in ms."""
-        return self.ms.percentile(0.9)
+        """p90 of the normalised timings, in ms (sorted when first asked for after a new timing:
+        timings come every frame, prices are read every few frames)."""
+        if self._p90 is None:
+            ordered = sorted(self.ms)
+            self._p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+        return self._p90
 
 
 class CostModel:
