@@ -33,7 +33,8 @@ QUIET_EVERY = 8
 
 
 class SortedWindow:
-    """The last ``size`` values, kept in arrival order and sorted: a percentile is a lookup."""
+    """The last ``size`` values, kept in arrival order and sorted: a percentile is a lookup (the
+    scheduler reads its noise margin from one on every frame)."""
 
     __slots__ = ("arrived", "ordered", "size")
 
@@ -51,10 +52,6 @@ class SortedWindow:
             del self.ordered[bisect_left(self.ordered, self.arrived.popleft())]
         self.arrived.append(value)
         insort(self.ordered, value)
-
-    def clear(self) -> None:
-        self.arrived.clear()
-        self.ordered.clear()
 
     def percentile(self, share: float) -> float:
         """The value at ``share`` (0-1) of the sorted window, rounded down (the window must not be empty)."""
