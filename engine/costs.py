@@ -136,9 +136,13 @@ class CostModel:
         """p90 cost in ms of ``name`` at ``level`` (one of ``levels``, best first, or ``CARRY``)
         at the current load (see ``quiet_prices`` for levels not measured yet)."""
         if level == CARRY or level not in levels:
-            entry = self.samples.get((name, level))
-            return 0.0 if entry is None else entry.p90 * self.load
+            return self.quiet_price(name, level) * self.load
         return self.quiet_prices(name, levels)[levels.index(level)] * self.load
+
+    def quiet_price(self, name: str, level: str) -> float:
+        """p90 cost in ms of ``name`` at ``level`` as measured (0 if never), on the quiet machine."""
+        entry = self.samples.get((name, level))
+        return 0.0 if entry is None else entry.p90
 
     def quiet_prices(self, name: str, levels: tuple[str, ...]) -> list[float]:
         """p90 cost in ms of ``name`` at each of ``levels`` (best first) and, last, of ``CARRY``,
@@ -159,8 +163,7 @@ class CostModel:
                 cheaper = min((j for j in known if j > i), default=None)
                 value = _between(measured, i, better, cheaper)
             prices.append(value or 0.0)
-        carry = self.samples.get((name, CARRY))
-        prices.append(0.0 if carry is None else carry.p90)
+        prices.append(self.quiet_price(name, CARRY))
         return prices
 
 

@@ -296,7 +296,7 @@ class BudgetScheduler:
         price multiplied by it (the same decisions)."""
         load = self.costs.load
         units = [*a_units, *e_units]
-        spent = [0.0, self.costs.estimate(BASE, "full") / load]  # analyzers; effects + engine
+        spent = [0.0, self.costs.quiet_price(BASE, "full")]  # analyzers; effects + engine
         for u in units:
             spent[0 if u.analyzer else 1] += u.prices[choice[u.name]]
         allowed = (self.budget_ms * self.guard - self._noise_margin()) / load
