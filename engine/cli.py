@@ -72,7 +72,7 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     plist = psub.add_parser("list", help="every plugin: package, version, what it provides, problems")
     plist.add_argument("--json", action="store_true", help="machine-readable output")
     plist.set_defaults(func=cmd_plugins_list)
-    pshow = psub.add_parser("show", help="an effect's or analyzer's options")
+    pshow = psub.add_parser("show", help="an effect's, analyzer's or config section's options")
     pshow.add_argument("name")
     pshow.set_defaults(func=cmd_plugins_show)
     pnew = psub.add_parser("new", help="create an installable plugin package (analyzer, effect, tests)")
@@ -213,12 +213,19 @@ def cmd_plugins_list(args: argparse.Namespace, registry: Any) -> int:
 
 
 def cmd_plugins_show(args: argparse.Namespace, registry: Any) -> int:
+    from edgefx.config import SECTIONS
     from edgefx.errors import ConfigError
 
+    section = args.name.strip("[]")
+    if section in SECTIONS:
+        print(f"config section [{section}]")
+        _print_options(SECTIONS[section])
+        return 0
     found = [(kind, table[args.name]) for kind, table in (("effect", registry.effects),
                                                            ("analyzer", registry.analyzers)) if args.name in table]
     if not found:
-        raise ConfigError(f"no effect or analyzer called {args.name!r}", "see `edgefx plugins list`")
+        raise ConfigError(f"no effect, analyzer or config section called {args.name!r}",
+                          f"see `edgefx plugins list`; config sections: {', '.join(SECTIONS)}")
     for kind, cls in found:
         owner = next(p for (k, n), p in registry.owner.items() if n == args.name and k == kind)
         print(f"{kind} {args.name} (plugin {owner})")
@@ -229,11 +236,16 @@ def cmd_plugins_show(args: argparse.Namespace, registry: Any) -> int:
             print(f"  layer: {cls.layer.name.lower()}   requires: {', '.join(cls.requires) or 'nothing'}")
         else:
             print(f"  levels: {', '.join(cls.levels)}   requires: {', '.join(cls.requires) or 'nothing'}")
-        for key, opt in cls.options.items():
-            types = opt.type if isinstance(opt.type, tuple) else (opt.type or type(opt.default),)
-            kind = " or ".join(t.__name__ for t in types)
-            print(f"  {key}: {kind} = {opt.default!r}  allowed: {opt.allowed()}  - {opt.help}")
+        _print_options(cls.options)
     return 0
+
+
+def _print_options(options: dict[str, Any]) -> None:
+    """One line per declared option: name, type, default, what is allowed, help."""
+    for key, opt in options.items():
+        types = opt.type if isinstance(opt.type, tuple) else (opt.type or type(opt.default),)
+        type_names = " or ".join(t.__name__ for t in types)
+        print(f"  {key}: {type_names} = {opt.default!r}  allowed: {opt.allowed()}  - {opt.help}")
 
 
 def cmd_plugins_new(args: argparse.Namespace, registry: Any) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any
 
 from edgefx.errors import ConfigError
@@ -75,9 +76,11 @@ def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[s
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
+        close = get_close_matches(unknown[0], declared, n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
             f"{owner}: unknown option {unknown[0]!r}",
-            f"options of {owner} are: {known} (see `edgefx plugins show {owner}`)",
+            f"{guess}options of {owner} are: {known} (see `edgefx plugins show {owner.strip('[]')}`)",
         )
     values = {key: opt.default for key, opt in declared.items()}
     for key, value in given.items():

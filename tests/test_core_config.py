@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
 
+from edgefx.cli import main
 from edgefx.config import load_settings, parse_override, validate_plugin_tables
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
@@ -31,6 +33,19 @@ def test_unknown_key_names_file_line_key_and_allowed(tmp_path):
         load_settings(path)
     text = str(err.value)
     assert f"{path}:6" in text and "'cfr'" in text and "crf" in text  # lists the known keys
+
+
+@pytest.mark.parametrize(("table", "typo", "meant"), [("scheduler", "budgett_ms", "budget_ms"),
+                                                    ("effects.background", "strenght", "strength")])
+def test_unknown_key_hint_guesses_the_key_and_names_a_command_that_lists_them(tmp_path, capsys, table, typo, meant):
+    registry = load_registry()
+    with pytest.raises(ConfigError) as err:
+        settings = load_settings(write(tmp_path, f"[{table}]\n{typo} = 3\n"))
+        validate_plugin_tables(settings, registry.effects, registry.analyzers)
+    assert f"did you mean {meant!r}?" in err.value.hint
+    command = re.search(r"`edgefx (plugins show \w+)`", err.value.hint).group(1).split()
+    assert main(command) == 0
+    assert f"  {meant}: " in capsys.readouterr().out
 
 
 def test_bad_value_says_what_is_allowed(tmp_path):
