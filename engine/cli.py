@@ -145,7 +145,18 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     if result.source_error is not None:
         print(f"error: {result.source_error}", file=sys.stderr)
         return 2
+    if _nothing_sent(result.summary):
+        print(f"error: none of the {result.summary['frames']} frames reached {result.summary['output']}: "
+              "the stream never connected\n  -> check that the server is up and the URL is right "
+              "(the log above says why each attempt failed)", file=sys.stderr)
+        return 3
     return 130 if result.interrupted else 0
+
+
+def _nothing_sent(summary: dict[str, Any]) -> bool:
+    """A network output that sent no frame of a run that had frames."""
+    out = summary.get("output_stats", {})
+    return "reconnects" in out and summary["frames"] > 0 and out["frames_written"] == 0
 
 
 def _control_overrides(address: str | None) -> dict[str, Any]:
@@ -163,7 +174,11 @@ def _control_overrides(address: str | None) -> dict[str, Any]:
 def _print_summary(s: dict[str, Any]) -> None:
     frame_ms = s.get("frame_ms", {})
     print(f"{s['frames']} frames in {s['wall_s']} s ({s['fps']} fps), frame time p50 {frame_ms.get('p50', 0)} ms"
-          f" / p99 {frame_ms.get('p99', 0)} ms, dropped {s['dropped']} -> {s.get('output')}")
+          f" / p99 {frame_ms.get('p99', 0)} ms, dropped at the input {s['dropped']} -> {s.get('output')}")
+    out = s.get("output_stats", {})
+    if "reconnects" in out:
+        print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, "
+              f"{out['reconnects']} reconnects")
     for name, st in s.get("stages_ms", {}).items():
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():

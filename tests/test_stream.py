@@ -174,3 +174,14 @@ def test_srt_needs_a_build_with_libsrt_or_says_so(tmp_path: Path) -> None:
 def test_bad_stream_urls_say_what_to_write(url: str, message: str) -> None:
     with pytest.raises(SinkError, match=message):
         StreamSink.open(url, None, None)
+
+
+def test_a_run_whose_stream_never_connected_fails_and_says_so(capsys) -> None:
+    """Nothing listens on the port: the loop goes on, and the run ends with exit code 3 and a message."""
+    from edgefx.cli import main
+
+    url = f"rtmp://127.0.0.1:{free_port()}/live/x"
+    assert main(["run", "-i", "testsrc:?duration=0.5", "-o", url]) == 3
+    out, err = capsys.readouterr()
+    assert "output: 0 frames sent, " in out
+    assert f"none of the 15 frames reached {url}: the stream never connected" in err
