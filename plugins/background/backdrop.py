@@ -29,7 +29,8 @@ def fit(image: np.ndarray, width: int, height: int, mode: str, pad: tuple[int, i
 
 def _existing(path: str | None, what: str) -> Path:
     if not path:
-        raise ConfigError(f"background: mode {what} needs a path", f"set path = \"/some/{what}\" in [background]")
+        raise ConfigError(f"background: mode {what} needs a path",
+                          f"set path = \"/some/{what}\" in [effects.background], or --set effects.background.path=FILE")
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"background: {what} file not found: {file}",
