@@ -124,3 +124,11 @@ def test_udp_stream_input_is_live_and_decodes(tmp_path, astronaut_bgr):
     with av.open(str(out)) as c:
         frame = next(c.decode(video=0)).to_ndarray(format="bgr24")
     assert abs(int(frame[120, 160, 1]) - 200) < 12 and frame[120, 160, 2] < 30
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback():
+    """`edgefx plugins show speech | head -1`: the pipe is closed before the command writes; it stops quietly."""
+    shown = subprocess.Popen([EDGEFX, "plugins", "show", "speech"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    shown.stdout.close()
+    assert shown.wait(timeout=60) == 1
+    assert b"Traceback" not in shown.stderr.read()
