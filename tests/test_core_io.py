@@ -16,7 +16,7 @@ from edgefx import Effect, Frame, FrameContext, Layer
 from edgefx.config import load_settings
 from edgefx.io import inputs
 from edgefx.io.sink import NullSink, SinkRequest
-from edgefx.io.source import SourceRequest
+from edgefx.io.source import SourceRequest, frame_size
 from edgefx.pipeline import Pipeline
 from edgefx.registry import load_registry
 from edgefx.runner import execute
@@ -126,3 +126,29 @@ def test_encoding_sink_skips_repeated_timestamps(tmp_path):
     sink.close()
     assert sink.frames_written == 3
     assert len(decode_all(tmp_path / "x.mkv")[0]) == 3
+
+
+def test_odd_sized_input_and_one_asked_side_give_an_even_picture_with_its_aspect(astronaut_bgr, tmp_path):
+    """A phone clip can be 361 pixels high, and H.264 needs even sizes; a user who asks for a width
+    only means the height that keeps the picture's shape."""
+    odd = tmp_path / "odd.mkv"
+    with av.open(str(odd), "w") as out:  # FFV1 stores odd sizes (x264 cannot)
+        stream = out.add_stream("ffv1", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 641, 361, "yuv444p"
+        for i in range(10):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(astronaut_bgr[:361, i:i + 641]), format="bgr24")
+            out.mux(stream.encode(vf))
+        out.mux(stream.encode(None))
+    for width, expected in ((0, (640, 360)), (320, (320, 180))):
+        dst = tmp_path / f"out{width}.mp4"
+        settings = load_settings(None, {"input.url": str(odd), "output.url": str(dst), "input.width": width})
+        assert execute(settings, load_registry()).summary["frames"] == 10
+        images, _, _ = decode_all(dst)
+        assert len(images) == 10 and images[0].shape[1::-1] == expected
+
+
+def test_frame_size_fills_the_missing_side_from_the_aspect_ratio():
+    assert frame_size(0, 0, (1280, 720)) == (1280, 720)
+    assert frame_size(640, 0, (1280, 720)) == (640, 360)
+    assert frame_size(0, 361, (1280, 720)) == (642, 360)
+    assert frame_size(641, 481, (1280, 720)) == (640, 480)  # both asked: as asked, rounded down to even

@@ -15,7 +15,7 @@ from edgefx.errors import SourceError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
 from edgefx.io.inputs import split_query
-from edgefx.io.source import Item, Source, SourceRequest
+from edgefx.io.source import Item, Source, SourceRequest, frame_size
 
 
 def demo_canvas(width: int, height: int) -> np.ndarray:
@@ -44,7 +44,7 @@ class DemoSource(Source):
     schemes = ("demo",)
 
     def __init__(self, request: SourceRequest, seconds: float, live: bool) -> None:
-        width, height = request.width or 1280, request.height or 720
+        width, height = frame_size(request.width, request.height, (1280, 720))
         fps = Fraction(request.fps or 30).limit_denominator(1001)
         self.info = StreamInfo(width, height, fps, 1 / fps, live, None, round(seconds * fps), "demo")
         self.canvas = demo_canvas(width, height)

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from edgefx.errors import SourceError
-from edgefx.io.source import PyAVSource, Source, SourceRequest
+from edgefx.io.source import PyAVSource, Source, SourceRequest, frame_size
 
 
 def split_query(url: str) -> tuple[str, dict[str, str]]:
@@ -83,7 +83,7 @@ class TestPatternSource(PyAVSource):
     @classmethod
     def open(cls, url: str, request: SourceRequest) -> Source:
         _, q = split_query(url)
-        size = q.get("size") or (f"{request.width}x{request.height}" if request.width else "1280x720")
+        size = q.get("size") or "{}x{}".format(*frame_size(request.width, request.height, (1280, 720)))
         rate = q.get("rate") or (f"{request.fps:g}" if request.fps else "30")
         duration = q.get("duration", "10")
         live = q.get("live") == "1"

@@ -30,6 +30,24 @@ Item = Frame | av.AudioFrame
 _END = object()
 
 
+def frame_size(width: int, height: int, native: tuple[int, int]) -> tuple[int, int]:
+    """The size frames are delivered at: ``width`` x ``height`` as asked (0 = not asked), a side not
+    asked for follows the ``native`` (input's) aspect ratio, and both are rounded down to even
+    numbers (H.264's 4:2:0 pictures, files and streams alike, need even sizes).
+
+    >>> frame_size(640, 0, (1280, 720)), frame_size(0, 0, (1081, 1351))
+    ((640, 360), (1080, 1350))
+    """
+    native_w, native_h = native
+    if width and not height:
+        height = round(width * native_h / native_w)
+    elif height and not width:
+        width = round(height * native_w / native_h)
+    elif not width:
+        width, height = native_w, native_h
+    return max(2, width - width % 2), max(2, height - height % 2)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceRequest:
     """What the user asked of an input: size, rate and camera pixel format (0/None = as is)."""
@@ -102,8 +120,8 @@ class PyAVSource(Source):
     def _stream_info(self) -> StreamInfo:
         v = self.video
         fps = v.average_rate or v.guessed_rate or Fraction(30)
-        width = self.request.width or v.codec_context.width
-        height = self.request.height or v.codec_context.height
+        width, height = frame_size(self.request.width, self.request.height,
+                                   (v.codec_context.width, v.codec_context.height))
         audio = None
         if self.audio is not None:
             a = self.audio.codec_context
