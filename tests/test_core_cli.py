@@ -88,6 +88,16 @@ def test_bad_output_folder_and_type(tmp_path):
     assert done.returncode == 2 and "unsupported output type .avi" in done.stderr
 
 
+@pytest.mark.skipif(Path("/dev/video11").exists(), reason="this machine has a V4L2 memory-to-memory encoder")
+def test_an_encoder_that_cannot_start_is_named_before_the_first_frame(tmp_path):
+    """The Pi 4 profile's hardware encoder, where its device is missing: no traceback, no file."""
+    out = tmp_path / "x.mkv"
+    done = run("run", "-i", "testsrc:?duration=1", "-o", str(out), "--set", "output.codec=h264_v4l2m2m")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "encoder h264_v4l2m2m could not start" in done.stderr and "output.codec=libx264" in done.stderr
+    assert not out.exists()
+
+
 def test_stats_and_contact_sheet(tmp_path):
     import json
 

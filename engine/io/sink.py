@@ -102,8 +102,10 @@ class EncodingSink(Sink):
         try:
             stream = self.container.add_stream(request.codec, rate=info.fps)
         except (av.error.FFmpegError, ValueError) as exc:
+            self.container.close()
             raise SinkError(f"encoder {request.codec} is not available: {exc}",
-                            "install an FFmpeg build with it, or pick another codec") from None
+                            "pick another codec, e.g. --set output.codec=libx264 (`ffmpeg -encoders` lists them; "
+                            "PyAV uses its own FFmpeg)") from None
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = "yuv420p"
         stream.time_base = info.time_base
@@ -116,6 +118,12 @@ class EncodingSink(Sink):
             options["crf"] = str(request.crf)
         options.update(request.extra)
         stream.options = options
+        try:  # open the encoder now: one that cannot start fails before the first frame, not on it
+            stream.codec_context.open()
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.container.close()
+            raise SinkError(f"encoder {request.codec} could not start at {info.width}x{info.height}: {exc}",
+                            _encoder_hint(request.codec)) from None
         return stream
 
     def write(self, frame: Frame) -> None:
@@ -170,3 +178,11 @@ class FileSink(EncodingSink):
         if not path.parent.exists():
             raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
         return cls(str(path), fmt, info, request, {}, str(path))
+
+
+def _encoder_hint(codec: str) -> str:
+    """What to do when ``codec`` does not open."""
+    if "v4l2m2m" in codec:
+        return ("a hardware encoder needs its device (on a Pi 4: /dev/video11, Raspberry Pi OS); "
+                "without it use --set output.codec=libx264")
+    return "check output.bitrate and output.preset, or use --set output.codec=libx264"
