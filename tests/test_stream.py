@@ -185,3 +185,13 @@ def test_a_run_whose_stream_never_connected_fails_and_says_so(capsys) -> None:
     out, err = capsys.readouterr()
     assert "output: 0 frames sent, " in out
     assert f"none of the 15 frames reached {url}: the stream never connected" in err
+
+
+@pytest.mark.skipif(Path("/dev/video11").exists(), reason="this machine has a V4L2 memory-to-memory encoder")
+def test_an_encoder_that_cannot_start_fails_the_stream_before_any_connection() -> None:
+    """Retrying the connection would never help: the run stops at once and names the encoder."""
+    settings = load_settings(None, {"input.url": "testsrc:?duration=0.2", "output.url": f"udp://127.0.0.1:{free_port()}",
+                                    "output.codec": "h264_v4l2m2m"})
+    with pytest.raises(SinkError, match="encoder h264_v4l2m2m could not start") as info:
+        execute(settings, Registry())
+    assert "output.codec=libx264" in info.value.hint

@@ -98,32 +98,17 @@ class EncodingSink(Sink):
         self._last_pts = -1
 
     def _add_video(self, request: SinkRequest) -> av.VideoStream:
-        info = self.info
         try:
-            stream = self.container.add_stream(request.codec, rate=info.fps)
+            stream = self.container.add_stream(request.codec, rate=self.info.fps)
         except (av.error.FFmpegError, ValueError) as exc:
             self.container.close()
-            raise SinkError(f"encoder {request.codec} is not available: {exc}",
-                            "pick another codec, e.g. --set output.codec=libx264 (`ffmpeg -encoders` lists them; "
-                            "PyAV uses its own FFmpeg)") from None
-        stream.width, stream.height = info.width, info.height
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = info.time_base
-        stream.codec_context.time_base = info.time_base
-        stream.codec_context.gop_size = max(1, round(request.gop_seconds * float(info.fps)))
-        options = {"preset": request.preset, "tune": "zerolatency"} if request.codec == "libx264" else {}
-        if request.bitrate:
-            stream.bit_rate = request.bitrate * 1000
-        elif request.codec == "libx264":
-            options["crf"] = str(request.crf)
-        options.update(request.extra)
-        stream.options = options
-        try:  # open the encoder now: one that cannot start fails before the first frame, not on it
-            stream.codec_context.open()
-        except (av.error.FFmpegError, ValueError) as exc:
+            raise encoder_missing(request.codec, exc) from None
+        stream.time_base = self.info.time_base
+        try:
+            open_video_encoder(stream.codec_context, request, self.info)
+        except SinkError:
             self.container.close()
-            raise SinkError(f"encoder {request.codec} could not start at {info.width}x{info.height}: {exc}",
-                            _encoder_hint(request.codec)) from None
+            raise
         return stream
 
     def write(self, frame: Frame) -> None:
@@ -178,6 +163,32 @@ class FileSink(EncodingSink):
         if not path.parent.exists():
             raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
         return cls(str(path), fmt, info, request, {}, str(path))
+
+
+def open_video_encoder(ctx: av.VideoCodecContext, request: SinkRequest, info: StreamInfo) -> None:
+    """Set up ``ctx`` (size, 4:2:0, time base, keyframe interval, bitrate or x264 quality and speed)
+    and open it now, so an encoder that cannot start fails before the first frame (``SinkError``)."""
+    ctx.width, ctx.height, ctx.pix_fmt = info.width, info.height, "yuv420p"
+    ctx.time_base = info.time_base
+    ctx.gop_size = max(1, round(request.gop_seconds * float(info.fps)))
+    options = {"preset": request.preset, "tune": "zerolatency"} if request.codec == "libx264" else {}
+    if request.bitrate:
+        ctx.bit_rate = request.bitrate * 1000
+    elif request.codec == "libx264":
+        options["crf"] = str(request.crf)
+    ctx.options = {**options, **request.extra}
+    try:
+        ctx.open()
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise SinkError(f"encoder {request.codec} could not start at {info.width}x{info.height}: {exc}",
+                        _encoder_hint(request.codec)) from None
+
+
+def encoder_missing(codec: str, exc: Exception) -> SinkError:
+    """The error for an encoder this FFmpeg (or this container) does not have."""
+    return SinkError(f"encoder {codec} is not available: {exc}",
+                     "pick another codec, e.g. --set output.codec=libx264 (`ffmpeg -encoders` lists them; "
+                     "PyAV uses its own FFmpeg)")
 
 
 def _encoder_hint(codec: str) -> str:

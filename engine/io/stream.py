@@ -42,7 +42,7 @@ import numpy as np
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
-from edgefx.io.sink import EncodingSink, Sink, SinkRequest
+from edgefx.io.sink import EncodingSink, Sink, SinkRequest, encoder_missing, open_video_encoder
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,11 @@ class StreamSink(Sink):
                             f"it writes {', '.join(p for p in sorted(protocols) if p in ('rtmp', 'srt', 'udp'))})",
                             "use udp://HOST:PORT (same MPEG-TS stream) or rtmp://, or install PyAV on a system "
                             "FFmpeg that has it: pip install av --no-binary av")
+        try:  # an encoder that cannot start would make every connection attempt fail: say so now
+            encoder = av.CodecContext.create(request.codec, "w")
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise encoder_missing(request.codec, exc) from None
+        open_video_encoder(encoder, low_latency(request), info)
         if parts.scheme.lower() == "udp" and "pkt_size" not in parts.query:
             target += ("&" if parts.query else "?") + "pkt_size=1316"  # 7 TS packets: no IP fragmentation
         return cls(target, info, request)
