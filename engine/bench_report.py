@@ -250,7 +250,7 @@ def engine_only_ms(width: int, height: int, count: int, out_dir: Path) -> list[f
     finally:
         source.close()
         pipeline.sink.close()
-    return [f["total_ms"] for f in pipeline.metrics.frames[1:]]  # the first frame pays the encoder's set-up
+    return [f["total_ms"] for f in list(pipeline.metrics.frames)[1:]]  # the first frame pays the encoder's set-up
 
 
 # -- the scheduler's own overhead --------------------------------------------------------------------

@@ -1,15 +1,25 @@
 """Per-frame timings: total frame time and each plugin's share, summarised as medians and
-percentiles, written as JSON by ``--stats``."""
+percentiles, written as JSON by ``--stats``.
+
+A stream may run for days, so nothing here grows with the run's length unless asked to: the
+per-frame records are kept for the last ``RECENT_FRAMES`` frames (all of them when a ``--stats``
+file wants them), and each timing's distribution is kept in bounded memory (``Distribution``).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections import defaultdict
+from collections import deque
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+RECENT_FRAMES = 3600
+"""Per-frame records kept when a run does not write them all (two minutes at 30 fps)."""
 
 
 def percentiles(values: list[float] | np.ndarray) -> dict[str, float]:
@@ -18,16 +28,76 @@ def percentiles(values: list[float] | np.ndarray) -> dict[str, float]:
         return {}
     arr = np.asarray(values, dtype=np.float64)
     p50, p90, p99 = np.percentile(arr, [50, 90, 99])
-    return {"p50": round(float(p50), 3), "p90": round(float(p90), 3), "p99": round(float(p99), 3),
-            "max": round(float(arr.max()), 3), "mean": round(float(arr.mean()), 3)}
+    return _rounded(float(p50), float(p90), float(p99), float(arr.max()), float(arr.mean()))
+
+
+def _rounded(p50: float, p90: float, p99: float, top: float, mean: float) -> dict[str, float]:
+    return {"p50": round(p50, 3), "p90": round(p90, 3), "p99": round(p99, 3), "max": round(top, 3),
+            "mean": round(mean, 3)}
+
+
+class Distribution:
+    """Every value of one timing (ms) of a run of any length, in bounded memory.
+
+    The first ``exact`` values are kept as they are (percentiles exact, as ``percentiles`` gives);
+    from then on they are counted in log-spaced bins 1% wide from 0.1 us to 100 s, so a percentile
+    is within 0.5% of the true one. The count, mean and max stay exact.
+    """
+
+    SMALLEST_MS = 1e-4
+    BIN_RATIO = 1.01
+    BINS = math.ceil(math.log(1e9) / math.log(BIN_RATIO)) + 1
+
+    __slots__ = ("_bins", "_buffer", "count", "exact", "maximum", "total")
+
+    def __init__(self, exact: int = 4096) -> None:
+        self.exact = exact
+        self._buffer: list[float] = []
+        self._bins: np.ndarray | None = None
+        self.count = 0
+        self.total = 0.0
+        self.maximum = -math.inf
+
+    def add(self, ms: float) -> None:
+        """Count one value."""
+        self._buffer.append(ms)
+        self.count += 1
+        self.total += ms
+        if ms > self.maximum:
+            self.maximum = ms
+        if len(self._buffer) >= self.exact:
+            self._bins = self._binned(self._buffer)
+            self._buffer = []
+
+    def _binned(self, values: list[float]) -> np.ndarray:
+        """The bins with ``values`` counted in."""
+        ratio = np.maximum(np.asarray(values, dtype=np.float64), self.SMALLEST_MS) / self.SMALLEST_MS
+        index = np.minimum((np.log(ratio) / math.log(self.BIN_RATIO)).astype(np.int64), self.BINS - 1)
+        counts = np.bincount(index, minlength=self.BINS)
+        return counts if self._bins is None else self._bins + counts
+
+    def summary(self) -> dict[str, float]:
+        """p50/p90/p99/max/mean in ms, rounded to 3 decimals, as ``percentiles``; empty -> {}."""
+        if self._bins is None:
+            return percentiles(self._buffer)
+        cumulative = np.cumsum(self._binned(self._buffer))
+        ranks = np.array([0.5, 0.9, 0.99]) * (self.count - 1)
+        index = np.searchsorted(cumulative, ranks, side="right")
+        middle = self.SMALLEST_MS * self.BIN_RATIO ** (index + 0.5)
+        return _rounded(*map(float, middle), self.maximum, self.total / self.count)
 
 
 class Metrics:
-    """Collects one record per processed frame; cheap enough to leave on for every run."""
+    """Collects one record per processed frame; cheap enough to leave on for every run.
 
-    def __init__(self) -> None:
-        self.frames: list[dict[str, Any]] = []
-        self.stage_ms: dict[str, list[float]] = defaultdict(list)
+    ``keep``: per-frame records kept (the newest; ``None`` = all, for a ``--stats`` file).
+    """
+
+    def __init__(self, keep: int | None = RECENT_FRAMES) -> None:
+        self.frames: deque[dict[str, Any]] = deque(maxlen=keep)
+        self.count = 0
+        self.totals = Distribution()
+        self.stage_ms: dict[str, Distribution] = {}
         self.started = time.perf_counter()
         self.dropped = 0
 
@@ -39,29 +109,33 @@ class Metrics:
         if notes:
             entry["notes"] = notes
         self.frames.append(entry)
+        self.count += 1
+        self.totals.add(entry["total_ms"])
         for name, ms in stages.items():
-            self.stage_ms[name].append(ms)
+            stage = self.stage_ms.get(name)
+            if stage is None:
+                stage = self.stage_ms[name] = Distribution()
+            stage.add(ms)
 
     def recent_totals(self, n: int) -> list[float]:
         """Total ms of the last ``n`` frames (for overlays and schedulers)."""
-        return [f["total_ms"] for f in self.frames[-n:]]
+        return [f["total_ms"] for f in islice(reversed(self.frames), n)][::-1]
 
     def summary(self) -> dict[str, Any]:
         """Frames, drops, wall-clock fps, frame-time percentiles and per-stage percentiles."""
         wall = time.perf_counter() - self.started
-        totals = [f["total_ms"] for f in self.frames]
         return {
-            "frames": len(self.frames),
+            "frames": self.count,
             "dropped": self.dropped,
             "wall_s": round(wall, 3),
-            "fps": round(len(self.frames) / wall, 2) if wall > 0 else 0.0,
-            "frame_ms": percentiles(totals),
-            "stages_ms": {name: percentiles(ms) for name, ms in sorted(self.stage_ms.items())},
+            "fps": round(self.count / wall, 2) if wall > 0 else 0.0,
+            "frame_ms": self.totals.summary(),
+            "stages_ms": {name: ms.summary() for name, ms in sorted(self.stage_ms.items())},
         }
 
     def write_json(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write ``{"summary": ..., "frames": [...]}`` to ``path`` (folders are created)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"summary": {**self.summary(), **(extra or {})}, "frames": self.frames}
+        payload = {"summary": {**self.summary(), **(extra or {})}, "frames": list(self.frames)}
         path.write_text(json.dumps(payload, indent=1))

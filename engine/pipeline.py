@@ -26,7 +26,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
 from edgefx.isolation import Guard
-from edgefx.metrics import Metrics, percentiles
+from edgefx.metrics import RECENT_FRAMES, Distribution, Metrics
 from edgefx.plugin import Analyzer, Configurable, Effect
 from edgefx.scheduler import Plan, RunEverything, Scheduler
 
@@ -66,12 +66,14 @@ class Pipeline:
     Attributes plugins may use from hooks: ``stream`` (``StreamInfo``), ``bus``,
     ``analyzers`` and ``effects`` (name -> object), ``metrics``, ``guard``, ``settings`` (the run's
     ``Settings``; sections such as ``[control]`` are in ``settings.extra``) and ``frame_observers``.
+    ``keep_frames``: per-frame records ``metrics`` keeps (the newest; ``None`` = all).
     """
 
     def __init__(self, source: Source, sink: Sink | None, analyzers: Mapping[str, Analyzer],
                  effects: Mapping[str, Effect], bus: EventBus | None = None,
                  scheduler: Scheduler | None = None, triggers: Triggers | None = None,
-                 max_failures: int = 5, on_event: Callable[[Event], None] | None = None) -> None:
+                 max_failures: int = 5, on_event: Callable[[Event], None] | None = None,
+                 keep_frames: int | None = RECENT_FRAMES) -> None:
         self.source, self.sink = source, sink
         self.stream = source.info
         self.analyzers = {name: analyzers[name] for name in dependency_order(analyzers)}
@@ -80,7 +82,7 @@ class Pipeline:
         self.scheduler: Scheduler = scheduler or RunEverything()
         self.triggers = triggers
         self.on_event = on_event
-        self.metrics = Metrics()
+        self.metrics = Metrics(keep_frames)
         self.guard = Guard(max_failures)
         self.audio_analyzers = [a for a in self.analyzers.values() if hasattr(a, "on_audio")]
         self.last: dict[str, Any] = {}
@@ -88,7 +90,7 @@ class Pipeline:
         self.lookahead = 0.0
         self.overlap = bool(getattr(self.scheduler, "overlap", False))
         """Analyzers on a worker thread, one frame ahead of rendering (``[scheduler] overlap``)."""
-        self.latency_ms: list[float] = []
+        self.latency_ms = Distribution()
         """Per frame: from taking it from the source to handing it to the sink."""
         self.settings: Any = None
         """The run's validated ``Settings`` when started by the runner (plugins read their tables)."""
@@ -242,7 +244,7 @@ class Pipeline:
         total = (done - t_start) * 1000.0
         self.scheduler.frame_done(total, costs)
         stages["scheduler"] = (self._plan_s + time.perf_counter() - done) * 1000.0
-        self.latency_ms.append((done - arrived) * 1000.0)
+        self.latency_ms.add((done - arrived) * 1000.0)
         self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
         for observe in self.frame_observers:
             observe(frame)
@@ -294,9 +296,9 @@ class Pipeline:
         and (with a budget) what the scheduler degraded or reused."""
         summary = {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled),
                    "slow_plugins": self.guard.slow_report()}
-        summary["latency_ms"] = percentiles(self.latency_ms)
+        summary["latency_ms"] = self.latency_ms.summary()
         summary["overlap"] = self.overlap
-        if self.overlap and self.latency_ms:  # what running analyzers one frame ahead adds to latency
+        if self.overlap and self.latency_ms.count:  # what running analyzers one frame ahead adds to latency
             summary["added_latency_ms"] = round(summary["latency_ms"]["p50"] - summary["frame_ms"]["p50"], 3)
         if hasattr(self.scheduler, "summary"):
             summary["scheduler"] = self.scheduler.summary()

@@ -18,6 +18,7 @@ from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
+from edgefx.metrics import RECENT_FRAMES
 from edgefx.pipeline import Pipeline, Triggers
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
@@ -126,7 +127,8 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
 
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
-                            max_failures=settings.run["max_failures"], on_event=tell_plugins)
+                            max_failures=settings.run["max_failures"], on_event=tell_plugins,
+                            keep_frames=None if settings.run["stats"] else RECENT_FRAMES)
         pipeline.settings = settings
         pipeline.start()
         sink = pipeline.sink = open_sink(settings, registry, source)

@@ -215,7 +215,7 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
         bus.publish(event)
     sink = CollectSink(keep_images)
     pipeline = Pipeline(ArraySource(images, clock or FakeClock()), None, analyzers, effects, bus=bus,
-                        scheduler=scheduler, max_failures=max_failures)
+                        scheduler=scheduler, max_failures=max_failures, keep_frames=None)
     run = PluginRun(inputs=images, images=sink.images, pipeline=pipeline)
 
     def on_frame(frame: Frame, ctx: FrameContext) -> None:
@@ -259,7 +259,7 @@ def measure_cost(plugin: PluginLike, size: tuple[int, int] = (1280, 720), frames
     run = run_plugin(plugin, frames=warmup + frames, size=size, options=options, keep_images=False,
                      registry=registry)
     name = plugin.name
-    samples = run.pipeline.metrics.stage_ms[name][warmup:]
+    samples = [f["stages"][name] for f in list(run.pipeline.metrics.frames)[warmup:] if name in f["stages"]]
     if not samples:
         raise RuntimeError(f"{name} never ran: {run.disabled.get(name, 'not active')}")
     return {"name": name, "size": list(size), **summarize_ms(samples)}

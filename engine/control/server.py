@@ -223,7 +223,7 @@ class ControlServer:
         frame_ms = percentiles(pipeline.metrics.recent_totals(90))
         sink = pipeline.sink
         return {"fps": round(self.preview.fps(), 2), "frame_ms": {k: frame_ms.get(k, 0.0) for k in ("p50", "p99")},
-                "frames": len(pipeline.metrics.frames), "source_dropped": pipeline.source.dropped,
+                "frames": pipeline.metrics.count, "source_dropped": pipeline.source.dropped,
                 "sink": {"name": sink.name, **sink.stats()}}
 
     async def _stats(self, _request: web.Request) -> web.Response:
