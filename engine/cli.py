@@ -136,9 +136,11 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
         if bar is not None:
             bar.update(1)
 
-    result = execute(settings, registry, on_frame=on_frame, on_open=on_open, max_frames=args.max_frames)
-    if bar is not None:
-        bar.close()
+    try:
+        result = execute(settings, registry, on_frame=on_frame, on_open=on_open, max_frames=args.max_frames)
+    finally:  # also before an error message, which then starts on its own line
+        if bar is not None:
+            bar.close()
     if sheet is not None and (path := sheet.write(args.contact_sheet)):
         result.summary["contact_sheet"] = str(path)
     _print_summary(result.summary)

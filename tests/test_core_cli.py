@@ -98,6 +98,16 @@ def test_an_encoder_that_cannot_start_is_named_before_the_first_frame(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_a_clear_error_not_a_traceback(tmp_path):
+    """Every write to /dev/full fails with ENOSPC, as on a full disk."""
+    out = tmp_path / "x.mkv"
+    out.symlink_to("/dev/full")
+    done = run("run", "-i", "testsrc:?duration=1", "-o", str(out))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "No space left on device" in done.stderr and "check free disk space" in done.stderr
+
+
 def test_stats_and_contact_sheet(tmp_path):
     import json
 

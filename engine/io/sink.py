@@ -138,7 +138,11 @@ class EncodingSink(Sink):
             if self.audio is not None:
                 self._mux(self.audio.encode(None))
         finally:
-            self.container.close()
+            try:
+                self.container.close()
+            except (av.error.FFmpegError, OSError) as exc:
+                raise SinkError(f"finishing {self.label} failed: {exc}",
+                                "check free disk space; an .mkv plays up to where writing stopped") from None
 
 
 class FileSink(EncodingSink):
