@@ -28,6 +28,7 @@ from edgefx.bench import Benchmark, BenchSettings, summarize_ms, time_ms
 from edgefx.costs import CARRY
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.demo import DemoSource
+from edgefx.io.sink import write_image
 from edgefx.io.source import SourceRequest
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import GROUP, Registry
@@ -160,9 +161,7 @@ def timeline_png(rows: list[LevelTimings], path: Path, size: tuple[int, int] = (
         cv2.line(canvas, (left + plot_w + 12, y - 4), (left + plot_w + 36, y - 4), color, 2)
         cv2.putText(canvas, f"{r.plugin}@{r.level}", (left + plot_w + 42, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                     (0, 0, 0), 1, cv2.LINE_AA)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), canvas)
-    return path
+    return write_image(path, canvas)
 
 
 def suggested_profile(rows: list[LevelTimings], engine_median: float, width: int, height: int) -> str:

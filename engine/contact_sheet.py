@@ -7,6 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgefx.io.sink import write_image
+
 
 class ContactSheet:
     """Keeps small copies of frames ``picks`` (frame indices) and writes them as a grid."""
@@ -40,7 +42,4 @@ class ContactSheet:
         for i, thumb in enumerate(self.thumbs):
             r, c = divmod(i, self.columns)
             sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = thumb[:h, :w]
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), sheet)
-        return path
+        return write_image(path, sheet)

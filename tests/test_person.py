@@ -120,6 +120,21 @@ def test_analyze_cli_writes_frame_size_pngs(models_dir, tmp_path):
         assert 0.1 < (png >= 128).mean() < 0.9
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_analyze_on_a_full_disk_stops_with_a_clear_error_and_keeps_the_lines_written(models_dir, tmp_path):
+    """Frame 3's mask lands on /dev/full (every write fails, as on a full disk): cv2.imwrite would say
+    it worked; the run stops there, names the file, and frames 0-2 stay in frames.jsonl."""
+    clip = sample_clip(tmp_path / "clip.mp4", seconds=0.3, size=(320, 240))
+    out = tmp_path / "out"
+    (out / "person").mkdir(parents=True)
+    (out / "person" / "3.png").symlink_to("/dev/full")
+    done = subprocess.run([EDGEFX, "analyze", str(clip), "--analyzers", "person", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"cannot write {out / 'person' / '3.png'}: No space left on device" in done.stderr
+    assert [json.loads(line)["index"] for line in (out / "frames.jsonl").read_text().splitlines()] == [0, 1, 2]
+
+
 def test_threshold_and_softness_shape_the_edge(models_dir):
     image = photo("astronaut")
 

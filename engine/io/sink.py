@@ -5,13 +5,15 @@ each frame, ``write_audio`` each audio frame, ``close`` once (must leave a playa
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import av
 import av.error
+import cv2
+import numpy as np
 
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
@@ -201,3 +203,20 @@ def _encoder_hint(codec: str) -> str:
         return ("a hardware encoder needs its device (on a Pi 4: /dev/video11, Raspberry Pi OS); "
                 "without it use --set output.codec=libx264")
     return "check output.bitrate and output.preset, or use --set output.codec=libx264"
+
+
+def write_image(path: str | Path, image: np.ndarray, params: Sequence[int] = ()) -> Path:
+    """Write ``image`` (uint8 grey, BGR or BGRA) to ``path`` in the format its suffix names (``.png``,
+    ``.jpg``), creating the folder; returns the path. Raises ``SinkError`` when the file cannot be
+    written (``cv2.imwrite`` reports no write errors: on a full disk it returns True)."""
+    path = Path(path)
+    ok, encoded = cv2.imencode(path.suffix, image, list(params))
+    if not ok:
+        raise SinkError(f"cannot encode {path.name} as {path.suffix}", "use a .png or .jpg name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(encoded.tobytes())
+    except OSError as exc:
+        raise SinkError(f"cannot write {path}: {exc.strerror}",
+                        "check free disk space and that the folder is writable") from None
+    return path

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edgefx.errors import ConfigError
+from edgefx.io.sink import write_image
 
 OPENINGS = ("eyes", "mouth")
 
@@ -103,8 +104,7 @@ def load_accessory(name_or_path: str) -> AccessoryAsset:
 
 def save_asset(folder: Path, name: str, image: np.ndarray, meta: dict) -> Path:
     """Write ``name.png`` (BGRA, max compression) and ``name.json`` into ``folder``; returns the JSON path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(folder / f"{name}.png"), image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    write_image(folder / f"{name}.png", image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     path = folder / f"{name}.json"
     path.write_text(json.dumps(meta, separators=(",", ":")) + "\n")
     return path

@@ -16,6 +16,7 @@ import numpy as np
 
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.sink import write_image
 from edgefx.plugins.face_mask.assets import assets_dir, available, save_asset
 from edgefx.plugins.face_mask.paint import ACCESSORIES, MASKS
 from edgefx.plugins.faces import regions as mesh
@@ -92,7 +93,7 @@ def _write_previews(reference: np.ndarray, points: np.ndarray, folder: Path) -> 
         tile = reference.copy()
         blend_rgba(tile, painter(points, CANVAS))
         tiles.append(tile)
-    cv2.imwrite(str(folder / "masks_preview.png"), np.hstack(tiles))
+    write_image(folder / "masks_preview.png", np.hstack(tiles))
 
 
 def load_photo(path: str | None) -> tuple[np.ndarray, str]:

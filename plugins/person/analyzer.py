@@ -12,6 +12,7 @@ import numpy as np
 
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
+from edgefx.io.sink import write_image
 from edgefx.models import TFLiteModel
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
@@ -122,10 +123,8 @@ class PersonAnalyzer(Analyzer):
         """Writes ``person/<index>.png`` (8-bit, frame size); returns its relative path and coverage."""
         if result is None:
             return None
-        folder = out_dir / self.name
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"{frame.index}.png"
-        cv2.imwrite(str(folder / name), result.full(frame.height, frame.width))
+        write_image(out_dir / self.name / name, result.full(frame.height, frame.width))
         return {"mask": f"{self.name}/{name}", "coverage": round(result.coverage, 4)}
 
     def close(self) -> None:
