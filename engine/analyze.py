@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from edgefx.config import Settings
+from edgefx.errors import SinkError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.registry import Registry
@@ -40,18 +41,28 @@ def analyze(settings: Settings, registry: Registry, names: list[str], out_dir: P
     settings.run["effects"] = []
     settings.triggers = []  # no effects run here, so there is nothing for triggers to act on
     settings.output["url"] = "null"
-    frames_file: IO[str]
-    with (out_dir / "frames.jsonl").open("w") as frames_file, (out_dir / "events.jsonl").open("w") as events_file:
+    # unbuffered: each line reaches the file with its frame, a full disk fails on that frame, and
+    # closing has nothing left to write
+    with (out_dir / "frames.jsonl").open("wb", buffering=0) as frames_file, \
+            (out_dir / "events.jsonl").open("wb", buffering=0) as events_file:
         def on_frame(frame: Frame, ctx: FrameContext) -> None:
             line: dict[str, Any] = {"index": frame.index, "pts": round(frame.time, 6)}
             for name in names:
                 analyzer = pipeline_ref[0].analyzers[name]
                 line[name] = to_json(analyzer.export(ctx.results.get(name), frame, out_dir))
-            frames_file.write(json.dumps(line) + "\n")
+            _write_line(frames_file, line)
 
         def on_event(event: Event) -> None:
-            events_file.write(json.dumps(to_json({"t": event.t, "event": event.name, **event.data})) + "\n")
+            _write_line(events_file, to_json({"t": event.t, "event": event.name, **event.data}))
 
         pipeline_ref: list[Any] = []
         return execute(settings, registry, on_frame=on_frame, on_event=on_event, max_frames=max_frames,
                        on_open=pipeline_ref.append)
+
+
+def _write_line(file: BinaryIO, value: dict[str, Any]) -> None:
+    """One JSON line; a failed write (a full disk) is a ``SinkError`` naming the file."""
+    try:
+        file.write((json.dumps(value) + "\n").encode())
+    except OSError as exc:
+        raise SinkError(f"cannot write {file.name}: {exc.strerror}", "check free disk space") from None

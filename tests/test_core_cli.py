@@ -107,6 +107,14 @@ def test_a_full_disk_is_a_clear_error_not_a_traceback(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "No space left on device" in done.stderr and "check free disk space" in done.stderr
 
+    stats = tmp_path / "stats.json"
+    stats.symlink_to("/dev/full")
+    video = tmp_path / "y.mkv"
+    done = run("run", "-i", "testsrc:?duration=1", "-o", str(video), "--stats", str(stats))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"cannot write the stats file {stats}: No space left on device" in done.stderr
+    assert count_frames(video) == 30  # the video was finished before the stats file failed
+
 
 def test_stats_and_contact_sheet(tmp_path):
     import json

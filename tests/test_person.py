@@ -134,6 +134,13 @@ def test_analyze_on_a_full_disk_stops_with_a_clear_error_and_keeps_the_lines_wri
     assert f"cannot write {out / 'person' / '3.png'}: No space left on device" in done.stderr
     assert [json.loads(line)["index"] for line in (out / "frames.jsonl").read_text().splitlines()] == [0, 1, 2]
 
+    (out / "frames.jsonl").unlink()
+    (out / "frames.jsonl").symlink_to("/dev/full")  # the JSON lines themselves cannot be written
+    done = subprocess.run([EDGEFX, "analyze", str(clip), "--analyzers", "person", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "frames.jsonl: No space left on device" in done.stderr
+
 
 def test_threshold_and_softness_shape_the_edge(models_dir):
     image = photo("astronaut")
