@@ -152,3 +152,30 @@ def test_frame_size_fills_the_missing_side_from_the_aspect_ratio():
     assert frame_size(640, 0, (1280, 720)) == (640, 360)
     assert frame_size(0, 361, (1280, 720)) == (642, 360)
     assert frame_size(641, 481, (1280, 720)) == (640, 480)  # both asked: as asked, rounded down to even
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_phone_clips_rotation_is_applied_so_effects_see_it_upright(astronaut_bgr, tmp_path, degrees):
+    """Phones store portrait clips as landscape pictures plus a display rotation; players (and
+    FFmpeg) turn them. The engine turns them once on conversion, so analyzers see an upright face."""
+    import cv2
+
+    coded = cv2.resize(astronaut_bgr, (320, 240), interpolation=cv2.INTER_AREA)
+    clip = tmp_path / "phone.mp4"
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.set_display_rotation(degrees)  # stored as the phone does: counterclockwise degrees
+        for i in range(5):
+            vf = av.VideoFrame.from_ndarray(coded, format="bgr24")
+            vf.pts, vf.time_base = i, Fraction(1, 30)
+            out.mux(stream.encode(vf))
+        out.mux(stream.encode(None))
+    dst = tmp_path / "out.mp4"
+    execute(load_settings(None, {"input.url": str(clip), "output.url": str(dst)}), load_registry())
+    images, _, _ = decode_all(dst)
+    upright = np.rot90(coded, degrees // 90)  # what FFmpeg's player shows (checked against `ffmpeg -i`)
+    assert images[0].shape == upright.shape
+    error = np.abs(images[0].astype(np.int16) - upright).mean()
+    upside_down = np.abs(images[0].astype(np.int16) - np.rot90(upright, 2)).mean()
+    assert error < 8 and upside_down > 4 * error, (error, upside_down)  # encoded twice, but upright

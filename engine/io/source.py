@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import av
 import av.error
+import cv2
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
@@ -104,6 +105,8 @@ class PyAVSource(Source):
             raise SourceError(f"input {label} has no video stream", "give a video file, camera or stream")
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"
+        self.quarter_turns = 0 if live else _quarter_turns(url, fmt, options)
+        """Counterclockwise quarter turns that show the picture upright (a phone clip's display matrix)."""
         self.audio = self.container.streams.audio[0] if (request.audio and self.container.streams.audio) else None
         self.info = self._stream_info()
         self._stop = threading.Event()
@@ -120,8 +123,9 @@ class PyAVSource(Source):
     def _stream_info(self) -> StreamInfo:
         v = self.video
         fps = v.average_rate or v.guessed_rate or Fraction(30)
+        coded = (v.codec_context.width, v.codec_context.height)
         width, height = frame_size(self.request.width, self.request.height,
-                                   (v.codec_context.width, v.codec_context.height))
+                                   coded[::-1] if self.quarter_turns % 2 else coded)
         audio = None
         if self.audio is not None:
             a = self.audio.codec_context
@@ -212,12 +216,16 @@ class PyAVSource(Source):
 
     def _to_frame(self, vf: av.VideoFrame, index: int) -> Frame:
         w, h = self.info.width, self.info.height
+        if self.quarter_turns % 2:
+            w, h = h, w  # scaled in the coded orientation, then turned
         if vf.width != w or vf.height != h or vf.format.name != "bgr24":
             vf_bgr = vf.reformat(width=w, height=h, format="bgr24")
         else:
             vf_bgr = vf
         image = vf_bgr.to_ndarray()
-        if not image.flags.c_contiguous or not image.flags.writeable:
+        if self.quarter_turns:
+            image = cv2.rotate(image, TURNS[self.quarter_turns])
+        elif not image.flags.c_contiguous or not image.flags.writeable:
             image = image.copy()
         time_base = vf.time_base or self.info.time_base
         pts = vf.pts if vf.pts is not None else round(index / self.info.fps / time_base)
@@ -262,6 +270,22 @@ class PyAVSource(Source):
         self._stop.set()
         self._thread.join(timeout=2.0)
         self.container.close()
+
+
+TURNS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
+"""OpenCV's rotation for each number of counterclockwise quarter turns."""
+
+
+def _quarter_turns(url: str, fmt: str | None, options: dict[str, str]) -> int:
+    """Counterclockwise quarter turns (0-3) the first frame's display matrix asks for, as FFmpeg's own
+    player applies them: phones record portrait clips as landscape pictures plus this rotation."""
+    try:
+        with av.open(url, format=fmt, options=options, timeout=(10.0, 5.0)) as probe:
+            for frame in probe.decode(video=0):
+                return round(frame.rotation / 90) % 4
+    except (av.error.FFmpegError, OSError):
+        pass  # the real open already worked; a failing probe only means no rotation is known
+    return 0
 
 
 def _open_hint(label: str, fmt: str | None) -> str:
