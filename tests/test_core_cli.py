@@ -71,6 +71,7 @@ def test_corrupt_file_is_a_clear_error_and_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("nowhere.mp4", "input file not found: nowhere.mp4"),
+    (".", "input . is a folder, not a video file"),
     ("v4l2:///dev/video9", "camera /dev/video9 does not exist"),
     ("udp://127.0.0.1:9?timeout=500000", "cannot open input udp://"),
 ])

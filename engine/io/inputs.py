@@ -25,6 +25,8 @@ class FileSource(PyAVSource):
     @classmethod
     def open(cls, url: str, request: SourceRequest) -> Source:
         path = Path(url.removeprefix("file://"))
+        if path.is_dir():
+            raise SourceError(f"input {path} is a folder, not a video file", "give one video file inside it")
         if not path.is_file():
             raise SourceError(f"input file not found: {path}", "check the path, or use demo: for the built-in demo")
         return cls(str(path), None, dict(request.extra), False, request, str(path))
