@@ -32,6 +32,11 @@ QUIET_EVERY = 8
 """A key's quiet cost is looked for every this many timings (a median of its window each time)."""
 
 
+def at_share(ordered: list[float], share: float) -> float:
+    """The value at ``share`` (0-1) of the sorted, non-empty ``ordered``, rounded down."""
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 class SortedWindow:
     """The last ``size`` values, kept in arrival order and sorted: a percentile is a lookup (the
     scheduler reads its noise margin from one on every frame)."""
@@ -55,7 +60,7 @@ class SortedWindow:
 
     def percentile(self, share: float) -> float:
         """The value at ``share`` (0-1) of the sorted window, rounded down (the window must not be empty)."""
-        return self.ordered[min(len(self.ordered) - 1, int(share * len(self.ordered)))]
+        return at_share(self.ordered, share)
 
 
 class Samples:
@@ -96,8 +101,7 @@ class Samples:
         """p90 of the normalised timings, in ms (sorted when first asked for after a new timing:
         timings come every frame, prices are read every few frames)."""
         if self._p90 is None:
-            ordered = sorted(self.ms)
-            self._p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+            self._p90 = at_share(sorted(self.ms), 0.9)
         return self._p90
 
 
