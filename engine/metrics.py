@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edgefx.errors import SinkError
+from edgefx.io.sink import write_file
 
 RECENT_FRAMES = 3600
 """Per-frame records kept when a run does not write them all (two minutes at 30 fps)."""
@@ -137,11 +137,5 @@ class Metrics:
 
     def write_json(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write ``{"summary": ..., "frames": [...]}`` to ``path`` (folders are created)."""
-        path = Path(path)
         payload = {"summary": {**self.summary(), **(extra or {})}, "frames": list(self.frames)}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(payload, indent=1))
-        except OSError as exc:
-            raise SinkError(f"cannot write the stats file {path}: {exc.strerror}",
-                            "check free disk space and that the folder is writable") from None
+        write_file(path, json.dumps(payload, indent=1).encode(), "the stats file ")

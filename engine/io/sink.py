@@ -213,10 +213,17 @@ def write_image(path: str | Path, image: np.ndarray, params: Sequence[int] = ())
     ok, encoded = cv2.imencode(path.suffix, image, list(params))
     if not ok:
         raise SinkError(f"cannot encode {path.name} as {path.suffix}", "use a .png or .jpg name")
+    return write_file(path, encoded.tobytes())
+
+
+def write_file(path: str | Path, data: bytes, what: str = "") -> Path:
+    """Write ``data`` to ``path``, creating the folder; returns the path. A failure (a full disk, a
+    read-only folder) is a ``SinkError`` naming ``what`` the file is and the path."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(encoded.tobytes())
+        path.write_bytes(data)
     except OSError as exc:
-        raise SinkError(f"cannot write {path}: {exc.strerror}",
+        raise SinkError(f"cannot write {what}{path}: {exc.strerror}",
                         "check free disk space and that the folder is writable") from None
     return path
