@@ -109,6 +109,9 @@ class PyAVSource(Source):
         """Counterclockwise quarter turns that show the picture upright (a phone clip's display matrix)."""
         self.audio = self.container.streams.audio[0] if (request.audio and self.container.streams.audio) else None
         self.info = self._stream_info()
+        upright = (self.info.width, self.info.height)
+        self._scale_to = upright[::-1] if self.quarter_turns % 2 else upright
+        """Size each picture is scaled to before it is turned (the coded orientation)."""
         self._stop = threading.Event()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
         self._latest: tuple[av.VideoFrame, int] | None = None
@@ -215,9 +218,7 @@ class PyAVSource(Source):
             self._put(_END)
 
     def _to_frame(self, vf: av.VideoFrame, index: int) -> Frame:
-        w, h = self.info.width, self.info.height
-        if self.quarter_turns % 2:
-            w, h = h, w  # scaled in the coded orientation, then turned
+        w, h = self._scale_to
         if vf.width != w or vf.height != h or vf.format.name != "bgr24":
             vf_bgr = vf.reformat(width=w, height=h, format="bgr24")
         else:
