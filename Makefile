@@ -7,10 +7,10 @@ OUT    := out
 
 .PHONY: setup models run test lint bench bench-scheduler masks arm64-check doctor docs clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[speech,control,dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[speech,control,dev]'
 	touch $@
 
 setup: $(STAMP)
