@@ -19,12 +19,17 @@ class Frame:
     C-contiguous and writable. Effects draw on it in place. ``pts`` and
     ``time_base`` come from the source unchanged so the sink keeps timing and
     audio sync; ``index`` counts frames taken from the source (dropped ones included).
+    ``change`` is how much the picture changed since the source's previous one (mean absolute
+    difference of a sparse sample, 0-255, summed over pictures dropped in between; inf for the
+    first), measured by the source on its own thread (``edgefx.io.change``); ``None`` when the
+    source does not measure it (the scheduler's similarity gate then measures it itself).
     """
 
     image: np.ndarray
     pts: int
     time_base: Fraction
     index: int
+    change: float | None = None
 
     @property
     def time(self) -> float:

@@ -8,19 +8,16 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from typing import Any, Protocol
 
-import cv2
-import numpy as np
-
 from edgefx.costs import CARRY, CostModel, SortedWindow
 from edgefx.cpu_share import ThreadFollower
 from edgefx.errors import ConfigError
-from edgefx.frame import FrameContext
+from edgefx.frame import Frame, FrameContext
+from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.options import Option
 from edgefx.plugin import Analyzer, Effect
 
@@ -96,15 +93,6 @@ class RunEverything:
         pass
 
 
-def thumbnail(image: np.ndarray) -> np.ndarray:
-    """The similarity gate's view of a frame: every 32nd pixel of the green channel (few cache
-    lines of a frame that may no longer be in cache; enough samples for a mean difference).
-
-    ``image``: (H, W, 3) uint8 -> (ceil(H/32), ceil(W/32)) uint8, contiguous (23x40 at 720p).
-    """
-    return np.ascontiguousarray(image[::32, ::32, 1])
-
-
 @dataclass(slots=True)
 class _Unit:
     """One plugin's state inside the scheduler."""
@@ -168,7 +156,8 @@ class BudgetScheduler:
         self.units: dict[str, _Unit] = {}
         self._seen: tuple[Mapping[str, Analyzer], Mapping[str, Effect], list[_Unit],
                           list[tuple[Effect, _Unit]]] | None = None
-        self._last_thumb: np.ndarray | None = None
+        self._meter = ChangeMeter()
+        """Measures frames whose source did not (``Frame.change`` is None)."""
         self.frames = 0
         self.over_budget = 0
         self.threads = ThreadFollower() if follow_cpu_share else None
@@ -204,16 +193,14 @@ class BudgetScheduler:
                                  [(e, self._unit(e, False)) for e in effects.values()])
         return seen[2], seen[3]
 
-    def _change(self, image: np.ndarray) -> float:
-        """Mean absolute difference of this frame's thumbnail from the last frame's (inf on the
-        first frame or a new size; 0 with the gate off)."""
+    def _change(self, frame: Frame) -> float:
+        """How much the picture changed since the last frame: the source's measure when it took one
+        (on its own thread), else measured here (0 with the gate off)."""
         if self.gate <= 0:
             return 0.0
-        thumb, last = thumbnail(image), self._last_thumb
-        self._last_thumb = thumb
-        if last is None or last.shape != thumb.shape:
-            return math.inf
-        return cv2.norm(thumb, last, cv2.NORM_L1) / thumb.size
+        if frame.change is not None:
+            return frame.change
+        return self._meter.update(thumbnail(frame.image))
 
     def _reprice(self, unit: _Unit) -> None:
         """Re-read ``unit``'s prices and its cheapest level step from each level. Levels are ordered
@@ -235,7 +222,7 @@ class BudgetScheduler:
 
     # -- per frame -----------------------------------------------------------------------------
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
-        change = self._change(ctx.frame.image)
+        change = self._change(ctx.frame)
         a_units, e_pairs = self._units_of(analyzers, effects)
         e_units = [unit for effect, unit in e_pairs if effect.active]
         for unit in (*a_units, *e_units):

@@ -179,3 +179,22 @@ def test_a_phone_clips_rotation_is_applied_so_effects_see_it_upright(astronaut_b
     error = np.abs(images[0].astype(np.int16) - upright).mean()
     upside_down = np.abs(images[0].astype(np.int16) - np.rot90(upright, 2)).mean()
     assert error < 8 and upside_down > 4 * error, (error, upside_down)  # encoded twice, but upright
+
+
+def test_the_source_measures_each_pictures_change_on_its_own_thread(astronaut_bgr, tmp_path):
+    """``Frame.change`` (the similarity gate's input) comes from the decode thread: small on a
+    still picture, large while it moves, and in step with the same measure taken on the BGR frame."""
+    from edgefx.io.change import ChangeMeter, thumbnail
+
+    still = [cv2_resize(astronaut_bgr, 352)] * 20
+    moving = [np.roll(still[0], 8 * i, axis=1) for i in range(1, 11)]
+    clip = write_clip(tmp_path / "still_then_moving.mp4", still + moving)
+    source = inputs.FileSource.open(str(clip), SourceRequest())
+    frames = [item for item in source if isinstance(item, Frame)]
+    source.close()
+    changes = [f.change for f in frames]
+    assert changes[0] == float("inf") and all(c is not None for c in changes)
+    assert max(changes[2:20]) < 1.0 <= min(changes[20:])  # under the default gate when still, over it moving
+    meter = ChangeMeter()
+    on_bgr = [meter.update(thumbnail(f.image)) for f in frames]
+    assert np.corrcoef(changes[1:], on_bgr[1:])[0, 1] > 0.9

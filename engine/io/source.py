@@ -23,6 +23,7 @@ import cv2
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
+from edgefx.io.change import ChangeMeter, plane_thumbnail
 from edgefx.io.info import AudioInfo, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ class PyAVSource(Source):
         """Size each picture is scaled to before it is turned (the coded orientation)."""
         self._stop = threading.Event()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
-        self._latest: tuple[av.VideoFrame, int] | None = None
+        self._latest: tuple[av.VideoFrame, int, float | None] | None = None
+        self._meter = ChangeMeter()
         self._audio_pending: list[av.AudioFrame] = []
         self._cond = threading.Condition()
         self._ended = False
@@ -184,14 +186,18 @@ class PyAVSource(Source):
 
     def _push_video(self, vf: av.VideoFrame) -> None:
         index, self._decoded = self._decoded, self._decoded + 1
+        thumb = plane_thumbnail(vf)  # on this thread, before conversion: the loop only reads the number
+        change = None if thumb is None else self._meter.update(thumb)
         if self.live:
             with self._cond:
                 if self._latest is not None:
                     self.dropped += 1
-                self._latest = (vf, index)
+                    replaced = self._latest[2]
+                    change = None if change is None or replaced is None else change + replaced
+                self._latest = (vf, index, change)
                 self._cond.notify()
         else:
-            self._put(self._to_frame(vf, index))
+            self._put(self._to_frame(vf, index, change))
 
     def _push_audio(self, af: av.AudioFrame) -> None:
         if self.live:
@@ -217,7 +223,7 @@ class PyAVSource(Source):
         else:
             self._put(_END)
 
-    def _to_frame(self, vf: av.VideoFrame, index: int) -> Frame:
+    def _to_frame(self, vf: av.VideoFrame, index: int, change: float | None) -> Frame:
         w, h = self._scale_to
         if vf.width != w or vf.height != h or vf.format.name != "bgr24":
             vf_bgr = vf.reformat(width=w, height=h, format="bgr24")
@@ -230,7 +236,7 @@ class PyAVSource(Source):
             image = image.copy()
         time_base = vf.time_base or self.info.time_base
         pts = vf.pts if vf.pts is not None else round(index / self.info.fps / time_base)
-        frame = Frame(image, pts, time_base, index)
+        frame = Frame(image, pts, time_base, index, change)
         self.last_time = frame.time
         return frame
 
