@@ -116,6 +116,10 @@ class _Unit:
     """Per level: the cheapest step to a lower level (quality lost per quiet ms saved, level, saving)."""
     tally: list[int] = field(default_factory=list)
     """Frames run at each level, then reused (index -2) and unchanged (index -1)."""
+    choice: int = 0
+    """This frame's decision while planning: a level index, or -1 to carry the last result forward."""
+    unchanged: bool = False
+    """This frame's picture barely changed since the unit's last fresh run (the similarity gate)."""
 
     def counts(self) -> dict[str, int]:
         """``tally`` by name, only what happened at least once."""
@@ -180,6 +184,7 @@ class BudgetScheduler:
                                                 float(self.priority.get(obj.name, 1.0)), analyzer,
                                                 slot=len(self.units) % REPRICE_FRAMES, tally=[0] * (len(levels) + 2))
             unit.level = levels.index(getattr(obj, "level", levels[0]))
+            self._reprice(unit)
         return unit
 
     def _units_of(self, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect],
@@ -225,40 +230,41 @@ class BudgetScheduler:
         change = self._change(ctx.frame)
         a_units, e_pairs = self._units_of(analyzers, effects)
         e_units = [unit for effect, unit in e_pairs if effect.active]
-        for unit in (*a_units, *e_units):
-            if not unit.prices or not unit.prices[unit.top] or (self.frames + unit.slot) % REPRICE_FRAMES == 0:
-                self._reprice(unit)
-        choice: dict[str, int] = {}  # level index, -1 = carry
-        unchanged: list[str] = []
+        slot = -self.frames % REPRICE_FRAMES  # the units whose turn it is to re-read their prices
+        gate, gate_max = self.gate, self.gate_max
         for unit in a_units:
-            choice[unit.name] = unit.top
+            if unit.slot == slot or not unit.prices[unit.top]:
+                self._reprice(unit)
             unit.drift += change
-            if unit.age >= 0 and unit.drift < self.gate and unit.gated < self.gate_max:
-                choice[unit.name] = -1
-                unchanged.append(unit.name)
+            unit.unchanged = unit.age >= 0 and unit.drift < gate and unit.gated < gate_max
+            unit.choice = -1 if unit.unchanged else unit.top
         for unit in e_units:
-            choice[unit.name] = unit.top
-        self._degrade(a_units, e_units, choice)
+            if unit.slot == slot or not unit.prices[unit.top]:
+                self._reprice(unit)
+            unit.choice = unit.top
+        self._degrade(a_units, e_units)
         fresh: set[str] = set()
         degraded: dict[str, str] = {}
-        reused: list[str] = []
-        for unit in a_units:
-            level = choice[unit.name]
-            if level < 0:
-                unit.age += 1
-                if unit.name in unchanged:
-                    unit.gated += 1
-                    unit.tally[-1] += 1
-                else:
-                    reused.append(unit.name)
-                    unit.tally[-2] += 1
-                continue
-            fresh.add(unit.name)
-            unit.age, unit.gated, unit.drift = 0, 0, 0.0
-            self._set_level(analyzers[unit.name], unit, level, degraded)
-        for unit in e_units:
-            self._set_level(effects[unit.name], unit, choice[unit.name], degraded)
         notes: dict[str, Any] = {"budget_ms": round(self.budget_ms, 2)}
+        reused: list[str] = []
+        unchanged: list[str] = []
+        for unit in a_units:
+            level = unit.choice
+            if level >= 0:
+                fresh.add(unit.name)
+                unit.age, unit.gated, unit.drift = 0, 0, 0.0
+                self._set_level(analyzers[unit.name], unit, level, degraded)
+                continue
+            unit.age += 1
+            if unit.unchanged:
+                unit.gated += 1
+                unit.tally[-1] += 1
+                unchanged.append(unit.name)
+            else:
+                unit.tally[-2] += 1
+                reused.append(unit.name)
+        for unit in e_units:
+            self._set_level(effects[unit.name], unit, unit.choice, degraded)
         if degraded:
             notes["degraded"] = degraded
         if reused:
@@ -276,32 +282,32 @@ class BudgetScheduler:
         if level > 0:
             degraded[unit.name] = unit.levels[level]
 
-    def _degrade(self, a_units: list[_Unit], e_units: list[_Unit], choice: dict[str, int]) -> None:
-        """Take the cheapest quality step per ms saved until the prediction fits the budget.
+    def _degrade(self, a_units: list[_Unit], e_units: list[_Unit]) -> None:
+        """Take the cheapest quality step per ms saved until the prediction fits the budget
+        (sets each unit's ``choice``).
 
         Prices are on the quiet machine; the budget is divided by the load index instead of every
         price multiplied by it (the same decisions)."""
         load = self.costs.load
-        units = [*a_units, *e_units]
-        spent = [0.0, self.costs.quiet_price(BASE, "full")]  # analyzers; effects + engine
-        for u in units:
-            spent[0 if u.analyzer else 1] += u.prices[choice[u.name]]
+        spent = [sum(u.prices[u.choice] for u in a_units),  # analyzers; effects + engine
+                 sum(u.prices[u.choice] for u in e_units) + self.costs.quiet_price(BASE, "full")]
         allowed = (self.budget_ms * self.guard - self._noise_margin()) / load
         if self._frame_ms(spent) > allowed:
+            units = [*a_units, *e_units]
             # Results due for a refresh (at max_stale) the same frame are spread out: all but the most
             # urgent (priority x age) may wait one frame more each, so refreshes do not pile up.
-            due = sorted((u for u in a_units if u.age >= self.max_stale and choice[u.name] >= 0),
+            due = sorted((u for u in a_units if u.age >= self.max_stale and u.choice >= 0),
                          key=lambda u: (u.priority * u.age, u.name), reverse=True)
             grace = {u.name for rank, u in enumerate(due) if u.age < self.max_stale + rank}
             # each unit's cheapest step, cheapest first: (loss per ms saved, position, new level, saving);
             # equal losses go to the unit listed first
             steps = [(step[0], i, step[1], step[2]) for i, u in enumerate(units)
-                     if (step := self._cheapest_step(u, choice[u.name], u.name in grace)) is not None]
+                     if (step := self._cheapest_step(u, u.choice, u.name in grace)) is not None]
             heapify(steps)
             while steps and self._frame_ms(spent) > allowed:
                 _, i, level, saving = heappop(steps)
                 unit = units[i]
-                choice[unit.name] = level
+                unit.choice = level
                 spent[0 if unit.analyzer else 1] -= saving
                 step = self._cheapest_step(unit, level, unit.name in grace)  # only this unit's options changed
                 if step is not None:
