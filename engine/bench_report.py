@@ -259,7 +259,7 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
     """ms per frame spent in plan + frame_done with every plugin the registry lists, on real 720p
     frames, costs replayed (plugins not executed). Between frames a frame-size copy evicts the
     caches, as the plugins' pixel work does in the loop. With the gate on, each frame carries its
-    change as sources measure it on their own thread (timed apart: ``gate_measure_at_source_ms``)."""
+    change as sources measure it where they make the picture (timed apart: ``gate_measure_at_source_ms``)."""
     registry = registry_with_loadtest()
     analyzers, effects = _instances(registry)
     count = 100 if settings.quick else 600
@@ -277,7 +277,7 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
         for i in range(count):
             image = images[i % len(images)]
             t0 = time.perf_counter()
-            change = meter.update(thumbnail(image))  # the source's side, on its thread in a run
+            change = meter.update(thumbnail(image))  # the source's side, just after making the picture
             measure_ms.append((time.perf_counter() - t0) * 1000.0)
             np.copyto(scratch, images[(i + len(images) // 2) % len(images)])
             t0 = time.perf_counter()
@@ -299,7 +299,7 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
     figures["target"] = ("scheduler overhead <= 0.2 ms per frame (median); this replay runs the scheduler alone, "
                          "scheduler_budget's scheduler_in_loop_ms is the same code between real plugins "
                          "(docs/scheduler.md); gate_measure_at_source_ms: the similarity gate's measure, taken "
-                         "by the source on its own thread (just after making the picture)")
+                         "by the source just after making the picture (PyAV inputs: on the decode thread)")
     return figures
 
 

@@ -1,9 +1,9 @@
-"""How much each picture changed since the one before, measured by the source on its own thread.
+"""How much each picture changed since the one before, measured by the source that made it.
 
 The scheduler's similarity gate skips an analyzer while the picture has barely changed. Sources
-measure the change where they make the picture (the decode or render thread, pixels still in
-cache) and hand it over as ``Frame.change``, so the loop reads one number instead of touching
-the frame again.
+measure the change where they make the picture (PyAV inputs on their decode thread, the demo
+right after rendering, pixels still in cache) and hand it over as ``Frame.change``, so the
+scheduler reads one number instead of touching the frame again.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The built-in demo input: a real photo (scikit-image's astronaut) gently moving like a
-person in front of a webcam, so every effect has a face and a person to work on.
-
-Like every other source it makes its pictures on its own thread (the loop only takes them):
-in order through a small queue, or with ``live=1`` paced to real time, newest picture wins."""
+person in front of a webcam, so every effect has a face and a person to work on."""
 
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -73,49 +68,18 @@ class DemoSource(Source):
         return m
 
     def __iter__(self) -> Iterator[Item]:
-        frames: queue.Queue[Frame | None] = queue.Queue(maxsize=1 if self.info.live else 4)
-        threading.Thread(target=self._render, args=(frames,), name="demo", daemon=True).start()
-        while (frame := frames.get()) is not None:
-            yield frame
-
-    def _render(self, frames: queue.Queue[Frame | None]) -> None:
-        """The render thread: every picture, each with its change from the one before."""
         start, meter = time.monotonic(), ChangeMeter()
         for index in range(self.info.frame_count or 0):
             if self._stopped:
-                break
+                return
             if self.info.live:
                 delay = start + index / float(self.info.fps) - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             image = cv2.warpAffine(self.canvas, self.pose(index), (self.info.width, self.info.height),
                                    borderMode=cv2.BORDER_REFLECT)
-            frame = Frame(image, index, self.info.time_base, index, meter.update(thumbnail(image)))
-            if self.info.live:
-                self._replace(frames, frame)
-            else:
-                self._put(frames, frame)
-        self._put(frames, None)
-
-    def _replace(self, frames: queue.Queue[Frame | None], frame: Frame) -> None:
-        """Live: the newest picture replaces one the loop has not taken (counted as dropped)."""
-        try:
-            replaced = frames.get_nowait()
-        except queue.Empty:
-            pass
-        else:
-            if replaced is not None:
-                self.dropped += 1
-                frame.change = (frame.change or 0.0) + (replaced.change or 0.0)
-        frames.put(frame)
-
-    def _put(self, frames: queue.Queue[Frame | None], item: Frame | None) -> None:
-        while not self._stopped:
-            try:
-                frames.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+            # the similarity gate's measure, taken while the new picture is still in cache
+            yield Frame(image, index, self.info.time_base, index, meter.update(thumbnail(image)))
 
     def close(self) -> None:
         self._stopped = True
