@@ -200,7 +200,7 @@ class BudgetScheduler:
 
     def _change(self, frame: Frame) -> float:
         """How much the picture changed since the last frame: the source's measure when it took one
-        (on its own thread), else measured here (0 with the gate off)."""
+        (where it made the picture), else measured here (0 with the gate off)."""
         if self.gate <= 0:
             return 0.0
         if frame.change is not None:
