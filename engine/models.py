@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from edgefx.errors import ModelError
+from edgefx.model_rewrite import without_custom_transpose_conv
 
 FETCH_HINT = "run `edgefx models fetch` (or `make models`)"
 
@@ -176,7 +177,9 @@ def interpreter_backend() -> tuple[str, Any]:
 
 
 class TFLiteModel:
-    """A loaded model ready to run. CPU with XNNPACK (LiteRT's default CPU delegate).
+    """A loaded model ready to run. CPU with XNNPACK (LiteRT's default CPU delegate); MediaPipe's
+    custom transposed convolution is rewritten into builtin ops XNNPACK runs, with the same answer
+    (``edgefx.model_rewrite``).
 
     ``run(x)`` takes the input array (shape ``input_shape``, float32 unless the model
     says otherwise) and returns the outputs in the model's order.
@@ -186,7 +189,8 @@ class TFLiteModel:
         self.name = name
         self.path = model_path(name, folder)
         _, interpreter_cls = interpreter_backend()
-        self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
+        content = without_custom_transpose_conv(self.path.read_bytes())
+        self.interpreter = interpreter_cls(model_content=content, num_threads=threads)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.outputs = self.interpreter.get_output_details()

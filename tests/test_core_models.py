@@ -65,3 +65,40 @@ def test_run_with_missing_model_says_how_to_fix(tmp_path):
                            "--analyzers", needs_model[0], "--out", str(tmp_path / "a")], capture_output=True, text=True)
     assert done.returncode == 2
     assert "edgefx models fetch" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["selfie_segmentation", "selfie_segmentation_landscape"])
+def test_the_custom_transposed_convolution_is_rewritten_with_the_same_answer(models_dir, name):
+    """MediaPipe's ``Convolution2DTransposeBias`` (run outside XNNPACK) becomes a 1x1 ``CONV_2D`` and
+    ``DEPTH_TO_SPACE``; on real photos the person probability is the original model's."""
+    import cv2
+    from skimage import data
+
+    from edgefx.model_rewrite import CUSTOM_OP, without_custom_transpose_conv
+    from edgefx.models import interpreter_backend
+
+    original = model_path(name).read_bytes()
+    rewritten = without_custom_transpose_conv(original)
+    assert CUSTOM_OP in original and CUSTOM_OP not in rewritten
+    _, interpreter_cls = interpreter_backend()
+    before, after = (interpreter_cls(model_content=c, num_threads=1) for c in (original, rewritten))
+    ops = [op["op_name"] for op in after._get_ops_details()]
+    assert "DEPTH_TO_SPACE" in ops and CUSTOM_OP.decode() not in ops
+    for photo in (data.astronaut(), cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2RGB), data.coffee()):
+        outputs = []
+        for interpreter in (before, after):
+            interpreter.allocate_tensors()
+            shape = interpreter.get_input_details()[0]["shape"]
+            x = cv2.resize(photo, (int(shape[2]), int(shape[1]))).astype(np.float32)[None] / 255.0
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+            interpreter.invoke()
+            outputs.append(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+        assert outputs[0].std() > 0.05  # a real answer: person and background differ
+        np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-5)
+
+
+def test_a_model_without_the_custom_op_is_loaded_as_it_is(models_dir):
+    from edgefx.model_rewrite import without_custom_transpose_conv
+
+    original = model_path("face_landmark").read_bytes()
+    assert without_custom_transpose_conv(original) is original
