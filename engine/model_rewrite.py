@@ -32,26 +32,32 @@ def without_custom_transpose_conv(content: bytes) -> bytes:
     except ImportError:
         return content
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
-    changed = False
-    for graph in model.subgraphs:
-        for index in reversed(range(len(graph.operators))):
-            op = graph.operators[index]
-            if model.operatorCodes[op.opcodeIndex].customCode == CUSTOM_OP:
-                replacement = _as_conv_and_depth_to_space(fb, model, graph, op)
-                if replacement is not None:
-                    graph.operators[index:index + 1] = replacement
-                    changed = True
-        if changed:
-            _drop_unused(graph)
-    if not changed:
+    changed = [_rewrite_graph(fb, model, graph) for graph in model.subgraphs]
+    if not any(changed):
         return content
     _drop_unused_codes(model)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
+def _rewrite_graph(fb: Any, model: Any, graph: Any) -> bool:
+    """Replaces the custom op in one subgraph (and the ops only it read); whether anything changed."""
+    changed = False
+    for index in reversed(range(len(graph.operators))):
+        op = graph.operators[index]
+        if model.operatorCodes[op.opcodeIndex].customCode == CUSTOM_OP:
+            replacement = _as_conv_and_depth_to_space(fb, model, graph, op)
+            if replacement is not None:
+                graph.operators[index:index + 1] = replacement
+                changed = True
+    if changed:
+        _drop_unused(graph)
+    return changed
+
+
 def _as_conv_and_depth_to_space(fb: Any, model: Any, graph: Any, op: Any) -> list[Any] | None:
     """The two builtin ops computing ``op`` exactly, or None when its kernel is not its stride."""
-    _padding, stride_w, stride_h = struct.unpack("<3i", bytes(op.customOptions)[:12])
+    # the options: padding (the same either way when kernel == stride), stride width, stride height
+    _, stride_w, stride_h = struct.unpack("<3i", bytes(op.customOptions)[:12])
     source, weights, bias = op.inputs
     w = _constant(fb, model, graph, weights)  # (out_channels, kh, kw, in_channels)
     b = _constant(fb, model, graph, bias)
