@@ -92,7 +92,7 @@ def _constant(fb: Any, model: Any, graph: Any, tensor: int) -> np.ndarray | None
     (how MediaPipe stores weights); None when it is computed."""
     for op in graph.operators:
         if tensor in op.outputs:
-            if model.operatorCodes[op.opcodeIndex].builtinCode != fb.BuiltinOperator.DEQUANTIZE:
+            if _builtin(model.operatorCodes[op.opcodeIndex]) != fb.BuiltinOperator.DEQUANTIZE:
                 return None
             tensor = op.inputs[0]
             break
@@ -139,9 +139,16 @@ def _tensor(fb: Any, model: Any, graph: Any, shape: list[int], value: np.ndarray
 def _opcode(fb: Any, model: Any, builtin: int) -> int:
     """The index of ``builtin``'s operator code, added when the model has none."""
     for i, code in enumerate(model.operatorCodes):
-        if code.builtinCode == builtin and code.customCode is None:
+        if _builtin(code) == builtin and code.customCode is None:
             return i
     code = fb.OperatorCodeT()
     code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
     model.operatorCodes.append(code)
     return len(model.operatorCodes) - 1
+
+
+def _builtin(code: Any) -> int:
+    """An operator code's builtin op (models from older converters keep it in the deprecated field only)."""
+    from ai_edge_litert.tools.flatbuffer_utils import get_builtin_code_from_operator_code
+
+    return get_builtin_code_from_operator_code(code)
