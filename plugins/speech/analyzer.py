@@ -9,6 +9,7 @@ carries ``t=None``: effects react on the next frame, as soon as the word is hear
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import deque
 from typing import Any, ClassVar
@@ -23,9 +24,12 @@ from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
 from edgefx.plugins.speech.recognizer import Hit, Recognizer
+from edgefx.plugins.speech.sphinx import MIN_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
+RECENT = 20
+"""Keyword events kept for the control panel."""
 SILENCE_PEAK = 33
 """Peak sample value (of 32767) below which audio counts as silent: about -60 dBFS."""
 SILENCE_SECONDS = 3.0
@@ -42,7 +46,33 @@ def create_recognizer(settings: dict[str, Any]) -> Recognizer:
         return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"],
                               settings["partials"])
     from edgefx.plugins.speech.sphinx import SphinxRecognizer
-    return SphinxRecognizer(settings["keywords"], settings["threshold"], settings["thresholds"])
+    return SphinxRecognizer(settings["keywords"], settings["threshold"], settings["thresholds"],
+                            settings["min_confidence"] or MIN_CONFIDENCE, settings["confidences"])
+
+
+DEVICE_SCHEMES = ("v4l2:", "avfoundation:", "dshow:", "picamera:")
+"""Inputs that are capture devices: their video has no sound, so speech listens to a microphone."""
+
+
+def default_mic() -> str:
+    """The platform's default microphone for ``mic = "auto"`` with a camera input."""
+    if sys.platform == "darwin":
+        return "avfoundation::0"
+    if sys.platform.startswith("win"):
+        return ""  # dshow needs the device's name; the off message says so
+    return "alsa:default"
+
+
+def choose_mic(setting: str, stream: StreamInfo | None) -> str:
+    """The microphone to open ("" = the input's own audio): ``auto`` picks the default microphone
+    for a capture device without sound and the input's audio for files and streams; ``none``
+    never opens one; anything else is that microphone."""
+    if setting == "none":
+        return ""
+    if setting != "auto":
+        return setting
+    device = stream is not None and stream.name.startswith(DEVICE_SCHEMES)
+    return default_mic() if device and stream.audio is None else ""
 
 
 class SpeechAnalyzer(Analyzer):
@@ -56,13 +86,18 @@ class SpeechAnalyzer(Analyzer):
         "backend": Option("auto", "recognizer: auto = vosk when a model is set, else pocketsphinx",
                           choices=("auto", "vosk", "pocketsphinx")),
         "model": Option("", "Vosk model directory (https://alphacephei.com/vosk/models)"),
-        "mic": Option("", "listen to a microphone instead of the input's audio: alsa:default, pulse:default, "
-                          "avfoundation::0, dshow:audio=NAME (empty = the input's audio track)"),
-        "threshold": Option(1e-20, "PocketSphinx keyword threshold, a likelihood ratio (lower fires more readily)",
-                            min=1e-80, max=1e80),
-        "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-30}", type=dict),
+        "mic": Option("auto", "auto = the input's audio for files and streams, the default microphone for a "
+                              "camera; none = never a microphone; or a microphone: alsa:default, pulse:default, "
+                              "avfoundation::0, dshow:audio=NAME"),
+        "threshold": Option(None, "PocketSphinx keyphrase threshold for every keyword, a likelihood ratio (lower "
+                                  "fires more readily); unset = derived from each keyword's phone count",
+                            min=1e-80, max=1e80, type=(float, int, type(None))),
+        "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-10}", type=dict),
+        "confidences": Option({}, "PocketSphinx min_confidence per keyword, e.g. {snow = 0.9}", type=dict),
         "fillers": Option([], "Vosk grammar words that absorb other speech and never fire", type=list),
-        "min_confidence": Option(0.0, "Vosk: ignore final results scored below this", min=0.0, max=1.0),
+        "min_confidence": Option(0.0, f"confidence a keyword needs to fire (PocketSphinx: 0 = the default "
+                                      f"{MIN_CONFIDENCE}; Vosk: final results below it are ignored)",
+                                 min=0.0, max=1.0),
         "partials": Option(True, "Vosk: fire from partial results as soon as a keyword shows up (can be before "
                                  "it ends); false: wait for the final result (exact word end, after a pause)"),
         "lookahead": Option(1.0, "files: seconds of audio heard ahead of the video so a keyword lands on the frame "
@@ -84,6 +119,8 @@ class SpeechAnalyzer(Analyzer):
         """Every hit with the wall-clock time (``time.monotonic``) it was published (benchmarks)."""
         self._sound_at: float | None = None
         self._label = ""
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
+        """The latest keyword events (``t``, ``word``, ``confidence``, ``heard_at`` wall clock): the control panel."""
         self._unreported: deque[dict[str, Any]] = deque()
         """Published keywords not yet returned as a frame's result (appended on the worker thread)."""
 
@@ -96,12 +133,13 @@ class SpeechAnalyzer(Analyzer):
         log.info("speech: listening for %s with %s", ", ".join(self.settings["keywords"]), self.recognizer.name)
         self._label = stream.name if stream is not None else "input"
         chunks = max(4, round(self.settings["queue_seconds"] / 0.02))
-        if self.settings["mic"]:
+        mic = choose_mic(self.settings["mic"], stream)
+        if mic:
             self.live = True
-            self._label = f"microphone {self.settings['mic']}"
+            self._label = f"microphone {mic}"
             self.worker = AudioWorker(self._hear, live=True, max_chunks=chunks)
             try:
-                self.mic = Microphone(self.settings["mic"], self.worker)
+                self.mic = Microphone(mic, self.worker)
             except MicError as exc:
                 self.worker.close()
                 self.worker = None
@@ -109,7 +147,7 @@ class SpeechAnalyzer(Analyzer):
             return
         if stream is None or stream.audio is None:
             self._off(f"the input {self._label} has no audio track; "
-                      f'set [analyzers.speech] mic = "alsa:default" to listen to a microphone')
+                      f'set [analyzers.speech] mic = "alsa:default" (or another microphone) to listen to one')
             return
         self.live = stream.live
         self.worker = AudioWorker(self._hear, live=self.live, max_chunks=chunks)
@@ -155,7 +193,10 @@ class SpeechAnalyzer(Analyzer):
         self.heard.append((hit, time.monotonic()))
         t = None if self.live else round(hit.end, 3)
         data = {"word": hit.word, "confidence": None if hit.confidence is None else round(hit.confidence, 3)}
+        log.info("speech: heard %r, confidence %s, at %s", hit.word, data["confidence"],
+                 "live" if t is None else f"{t:.2f} s media time")
         self._unreported.append({"t": t, **data})
+        self.recent.append({"t": t, **data, "heard_at": time.time()})
         if self.bus is not None:
             self.bus.publish(Event("keyword", t, "speech", data))
 

@@ -1,10 +1,23 @@
-"""PocketSphinx keyword spotting with the English model its PyPI wheel ships (works offline)."""
+"""PocketSphinx keyword spotting with the English model its PyPI wheel ships (works offline).
+
+Two stages, so a keyword fires only on the word that was said:
+
+1. **Spotting.** All keywords in one keyphrase (``kws``) search, each with a threshold derived
+   from its length in phones (``auto_threshold``): a short word needs far stronger evidence
+   than a long one, which accumulates evidence over more frames.
+2. **Deciding.** A detection waits ``HOLD_S`` for rivals. Detections that overlap in time are
+   one spoken word: the one with the best detection probability (the keyword path against
+   PocketSphinx's phone loop, per frame) wins, the others are dropped; a keyword detected again
+   inside the word it already fired for is the same word. The winner fires when its probability
+   reaches ``min_confidence``.
+"""
 
 from __future__ import annotations
 
 import math
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,26 +27,68 @@ from edgefx.plugins.speech.recognizer import Hit, Utterance
 
 FRAME_S = 0.01
 """PocketSphinx frame period (seconds)."""
+HOLD_S = 0.1
+"""How long a detection waits for an overlapping rival before it fires."""
+FORGET_S = 2.0
+"""Detections older than this are forgotten (no rival reaches that far)."""
+RESTART_S = 30.0
+"""The search restarts after this long, at a decision, so its detection list stays short."""
+BASE_EXPONENT = 10.0
+PER_PHONE_EXPONENT = 6.0
+"""``auto_threshold``: 10 ** (BASE_EXPONENT - PER_PHONE_EXPONENT * phones)."""
+MIN_CONFIDENCE = 0.87
+"""Default detection probability a keyword needs to fire."""
+
+
+def auto_threshold(phones: int) -> float:
+    """The keyphrase threshold for a keyword of ``phones`` phones: 1e-2 for 2 phones ("go"),
+    1e-14 for 4 ("snow" has 3: 1e-8), 1e-26 for 6."""
+    return 10.0 ** (BASE_EXPONENT - PER_PHONE_EXPONENT * phones)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A keyphrase detection waiting for its decision (times in seconds of media time)."""
+
+    word: str
+    start: float
+    end: float
+    prob: float
+    heard_at: float
+    state: str = "waiting"
+    """waiting, fired or dropped."""
+
+    def overlaps(self, other: Candidate) -> bool:
+        """Whether the two cover the same stretch of speech (by at least 30 % of the shorter)."""
+        shared = min(self.end, other.end) - max(self.start, other.start)
+        return shared > 0.3 * min(self.end - self.start, other.end - other.start)
 
 
 class SphinxRecognizer:
-    """Keyphrase spotting (``kws`` search) with one threshold per keyword; word end times from
-    the detection's segment. ``thresholds`` maps a keyword to its threshold (a likelihood ratio,
-    typically 1e-40 .. 1e+10: lower fires more readily), others use ``threshold``."""
+    """Keyword spotting as described in the module docstring. ``threshold`` overrides the
+    phone-count thresholds for every keyword, ``thresholds`` per keyword (a likelihood ratio,
+    typically 1e-40 .. 1e+10: lower fires more readily); ``min_confidence`` (0..1) is the
+    detection probability a winner needs, ``confidences`` per keyword."""
 
     name = "pocketsphinx"
 
-    def __init__(self, keywords: list[str], threshold: float = 1e-20,
-                 thresholds: Mapping[str, float] | None = None) -> None:
+    def __init__(self, keywords: list[str], threshold: float | None = None,
+                 thresholds: Mapping[str, float] | None = None, min_confidence: float = MIN_CONFIDENCE,
+                 confidences: Mapping[str, float] | None = None) -> None:
         from pocketsphinx import Decoder
 
         self.decoder = Decoder(loglevel="FATAL", lm=None)
-        missing = [w for k in keywords for w in k.lower().split() if self.decoder.lookup_word(w) is None]
+        self.keywords = [k.lower() for k in keywords]
+        missing = [w for k in self.keywords for w in k.split() if self.decoder.lookup_word(w) is None]
         if missing:
             raise ConfigError(f"speech: {', '.join(map(repr, missing))} not in the PocketSphinx English dictionary",
                               "choose English keywords (cmudict words) or use a Vosk model for other words")
-        thresholds = {k.lower(): v for k, v in (thresholds or {}).items()}
-        lines = [f"{k.lower()} /{thresholds.get(k.lower(), threshold):.3g}/" for k in keywords]
+        given = {k.lower(): v for k, v in (thresholds or {}).items()}
+        self.thresholds = {k: given.get(k, threshold if threshold is not None else auto_threshold(self.phones(k)))
+                           for k in self.keywords}
+        given = {k.lower(): v for k, v in (confidences or {}).items()}
+        self.confidences = {k: given.get(k, min_confidence) for k in self.keywords}
+        lines = [f"{k} /{t:.3g}/" for k, t in self.thresholds.items()]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "keywords.kws"
             path.write_text("\n".join(lines) + "\n")
@@ -41,16 +96,45 @@ class SphinxRecognizer:
         self.decoder.activate_search("keywords")
         self.utt = Utterance()
         self._started = False
+        self._seen: set[tuple[str, int, int]] = set()
+        self._candidates: list[Candidate] = []
+
+    def phones(self, keyword: str) -> int:
+        """The keyword's length in phones (first pronunciation of each word)."""
+        return sum(len(self.decoder.lookup_word(w).split()) for w in keyword.split())
 
     def feed(self, samples: np.ndarray, t0: float) -> list[Hit]:
         if self.utt.advance(samples.size, t0):
             self._restart()
+            self._candidates.clear()
         self.decoder.process_raw(samples.astype(np.int16, copy=False).tobytes())
-        if self.decoder.hyp() is None:
-            return []
-        hits = [Hit(seg.word.strip(), self.utt.at((seg.end_frame + 1) * FRAME_S), _prob(seg.prob))
-                for seg in self.decoder.seg()]
-        self._restart(keep_clock=True)  # the detection is reported once; spotting goes on
+        now = self.utt.now
+        if self.decoder.hyp() is not None:
+            for seg in self.decoder.seg():
+                key = (seg.word.strip(), seg.start_frame, seg.end_frame)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._candidates.append(Candidate(key[0], self.utt.at(seg.start_frame * FRAME_S),
+                                                      self.utt.at((seg.end_frame + 1) * FRAME_S), _prob(seg.prob), now))
+        hits = self._decide(now)
+        self._candidates = [c for c in self._candidates if now - c.heard_at < FORGET_S]
+        if now - self.utt.t0 > RESTART_S and not any(c.state == "waiting" for c in self._candidates):
+            self._restart(keep_clock=True)
+        return hits
+
+    def _decide(self, now: float) -> list[Hit]:
+        hits = []
+        for c in self._candidates:
+            if c.state != "waiting" or now < c.heard_at + HOLD_S:
+                continue
+            rivals = [o for o in self._candidates if o is not c and o.state != "dropped" and o.overlaps(c)]
+            again = any(o.word == c.word and o.state == "fired" for o in rivals)
+            beaten = any((o.prob, o.end - o.start) > (c.prob, c.end - c.start) for o in rivals if o.word != c.word)
+            if again or beaten or c.prob < self.confidences[c.word]:
+                c.state = "dropped"
+                continue
+            c.state = "fired"
+            hits.append(Hit(c.word, c.end, c.prob))
         return hits
 
     def _restart(self, keep_clock: bool = False) -> None:
@@ -58,6 +142,7 @@ class SphinxRecognizer:
             self.decoder.end_utt()
         self.decoder.start_utt()
         self._started = True
+        self._seen.clear()
         if keep_clock:  # frame numbers start again at 0 from the audio not yet fed
             self.utt.t0, self.utt.samples = self.utt.now, 0
 
@@ -65,4 +150,3 @@ class SphinxRecognizer:
 def _prob(value: float) -> float:
     """PocketSphinx reports a probability (0..1) or, on some builds, its log."""
     return float(value) if 0.0 <= value <= 1.0 else float(min(1.0, math.exp(value)))
-
