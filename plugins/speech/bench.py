@@ -18,7 +18,10 @@ import numpy as np
 from edgefx.audio import RATE
 from edgefx.bench import Benchmark, BenchSettings
 from edgefx.io.info import AudioInfo, StreamInfo
-from edgefx.plugins.speech.analyzer import SpeechAnalyzer
+from edgefx.plugins.speech.analyzer import SpeechAnalyzer, create_recognizer
+from edgefx.plugins.speech.corpus import missing_sources
+from edgefx.plugins.speech.evaluation import PARTY_KEYWORDS, SETS, evaluate, party_stream
+from edgefx.plugins.speech.recognizer import Hit, Recognizer
 from edgefx.plugins.speech.samples import (
     GOFORWARD_ENDS,
     KOREAN_FILLERS,
@@ -27,6 +30,7 @@ from edgefx.plugins.speech.samples import (
     load_raw,
     to_frames,
 )
+from edgefx.plugins.speech.scoring import Stream, spot
 
 GAP_S = 1.0
 """Silence after each repetition of the recording."""
@@ -85,5 +89,90 @@ def bench_speech(settings: BenchSettings) -> dict[str, Any]:
     return figures
 
 
+class LegacySphinxRecognizer:
+    """The spotter before issue 24 (one keyphrase search, 1e-20 for every keyword, each detection
+    fired at once): the reference of the CPU A/B in ``speech_accuracy``."""
+
+    name = "pocketsphinx-legacy"
+
+    def __init__(self, keywords: list[str]) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from pocketsphinx import Decoder
+
+        self.decoder = Decoder(loglevel="FATAL", lm=None)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "keywords.kws"
+            path.write_text("".join(f"{k} /1e-20/\n" for k in keywords))
+            self.decoder.add_kws("keywords", str(path))
+        self.decoder.activate_search("keywords")
+        self.decoder.start_utt()
+        self.utt_start = 0.0
+        self.fed = 0.0
+
+    def feed(self, samples: np.ndarray, t0: float) -> list[Hit]:
+        self.decoder.process_raw(samples.tobytes())
+        self.fed += samples.size / RATE
+        if self.decoder.hyp() is None:
+            return []
+        hits = [Hit(seg.word.strip(), self.utt_start + (seg.end_frame + 1) / 100, seg.prob)
+                for seg in self.decoder.seg()]
+        self.decoder.end_utt()
+        self.decoder.start_utt()
+        self.utt_start = self.fed
+        return hits
+
+
+def default_recognizer(keywords: list[str]) -> Recognizer:
+    """PocketSphinx at the ``speech`` analyzer's default settings."""
+    settings = {key: opt.default for key, opt in SpeechAnalyzer.options.items()}
+    return create_recognizer({**settings, "keywords": keywords})
+
+
+def cpu_ab(stream: Stream, keywords: list[str], rounds: int) -> dict[str, Any]:
+    """CPU seconds per audio second of today's spotter against the legacy one, interleaved."""
+    cpu: dict[str, list[float]] = {"legacy": [], "current": []}
+    for _ in range(rounds):
+        for name, make in (("legacy", LegacySphinxRecognizer), ("current", default_recognizer)):
+            recognizer = make(keywords)
+            start = time.thread_time()
+            spot(recognizer, stream.samples)
+            cpu[name].append(time.thread_time() - start)
+    legacy, current = (statistics.median(cpu[k]) for k in ("legacy", "current"))
+    return {"keywords": keywords, "audio_s": round(stream.seconds, 1),
+            "legacy_cpu_share_pct": round(100 * legacy / stream.seconds, 2),
+            "current_cpu_share_pct": round(100 * current / stream.seconds, 2),
+            "ratio": round(current / legacy, 3), "target": "ratio <= 1.5"}
+
+
+def bench_speech_accuracy(settings: BenchSettings) -> dict[str, Any]:
+    """Recall, false events per minute and timing per evaluation set at default settings; the party
+    preset's words on 3 minutes of speech without them; the spotter's CPU, A/B against the legacy one."""
+    missing = missing_sources()
+    if missing:
+        return {"not measured": f"apt-get install {' '.join(missing)}"}
+    sets = evaluate(default_recognizer)
+    rows = [row for figures in sets.values() for key, row in figures.items() if key.endswith("keywords")]
+    latencies = [r["effect_start_after_word_end_ms_median"] for r in rows if r["hits"]]
+    heard = [r["heard_after_word_end_ms_median"] for r in rows if r["hits"]]
+    party = party_stream()
+    party_hits = spot(default_recognizer(list(PARTY_KEYWORDS)), party.samples)
+    return {
+        "targets": "per set: recall >= 0.9, <= 1 false event per minute, effect within 300 ms of the word's end "
+                   "(median); party keywords: 0 events on >= 3 min without them; CPU ratio <= 1.5",
+        "sets": sets,
+        "worst": {"recall": min(r["recall"] for r in rows if r["recall"] is not None),
+                  "false_per_minute": max(r["false_per_minute"] for r in rows),
+                  "effect_start_after_word_end_ms_median": max(latencies),
+                  "heard_after_word_end_ms_median": max(heard)},
+        "party_keywords": {"minutes": round(party.seconds / 60, 2), "events": len(party_hits),
+                           "fired": [f"{h.hit.word}@{h.hit.end:.1f}" for h in party_hits]},
+        "cpu": cpu_ab(SETS[0].stream(), list(SETS[0].keyword_sets[1]), 1 if settings.quick else 3),
+    }
+
+
 def speech_benchmarks() -> list[Benchmark]:
-    return [Benchmark("speech", bench_speech, "keyword latency at real time per backend, speech thread CPU")]
+    return [Benchmark("speech", bench_speech, "keyword latency at real time per backend, speech thread CPU"),
+            Benchmark("speech_accuracy", bench_speech_accuracy,
+                      "keyword recall, false events per minute and timing on real recordings; CPU A/B")]

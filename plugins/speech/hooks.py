@@ -1,4 +1,4 @@
-"""Plugin hooks of ``speech``: the keyword-spotting analyzer and its latency benchmark."""
+"""Plugin hooks of ``speech``: the keyword-spotting analyzer, its benchmarks and ``edgefx speech``."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ def edgefx_analyzers():
 def edgefx_benchmarks():
     from edgefx.plugins.speech.bench import speech_benchmarks
     return speech_benchmarks()
+
+
+@hookimpl
+def edgefx_add_commands(subparsers):
+    from edgefx.plugins.speech.tune import add_command
+    add_command(subparsers)

@@ -57,8 +57,14 @@ def join(recordings: Iterable[Recording | np.ndarray], gap_s: float = 0.3) -> St
     return Stream(data, words, data.size / RATE, parts)
 
 
+TAIL_S = 0.5
+"""Quiet fed after a recording, so a keyword said at its very end is decided too."""
+
+
 def spot(recognizer: Recognizer, samples: np.ndarray, t0: float = 0.0) -> list[Heard]:
-    """Feed ``samples`` in 20 ms chunks, as live audio comes; every hit with when it came."""
+    """Feed ``samples`` (then ``TAIL_S`` of quiet) in 20 ms chunks, as live audio comes; every hit
+    with how much audio had been fed when it came."""
+    samples = np.concatenate([samples, np.zeros(round(TAIL_S * RATE), np.int16)])
     heard = []
     for start in range(0, samples.size, CHUNK):
         chunk = samples[start:start + CHUNK]
