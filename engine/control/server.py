@@ -159,6 +159,7 @@ class ControlServer:
         app.router.add_post("/api/events", self._post("event"))
         app.router.add_post("/api/hotkeys", self._post("hotkey"))
         app.router.add_get("/api/stats", self._stats)
+        app.router.add_get("/api/speech", self._speech)
         app.router.add_get("/api/preview.mjpg", self._mjpeg)
         app.router.add_get("/api/preview.jpg", self._snapshot)
         app.router.add_get("/api/ws", self._ws)
@@ -228,6 +229,14 @@ class ControlServer:
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return web.json_response(self.stats())
+
+    async def _speech(self, _request: web.Request) -> web.Response:
+        """The speech analyzer's keywords and latest keyword events (empty when it is not running)."""
+        speech = self.pipeline.analyzers.get("speech")
+        if speech is None:
+            return web.json_response({"keywords": [], "recent": [], "off": "the speech analyzer is not running"})
+        return web.json_response({"keywords": speech.settings["keywords"], "recent": list(speech.recent),
+                                  "off": speech.off_reason})
 
     # -- preview -----------------------------------------------------------------------------------
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:

@@ -5,11 +5,15 @@ Two stages, so a keyword fires only on the word that was said:
 1. **Spotting.** All keywords in one keyphrase (``kws``) search, each with a threshold derived
    from its length in phones (``auto_threshold``): a short word needs far stronger evidence
    than a long one, which accumulates evidence over more frames.
+   The search also holds, for each keyword, the ``CONFUSERS`` most frequent English words
+   that sound almost like it (one phone apart, or the keyword's phones at the start or end of
+   a longer word: "no" and "slow" for "snow", "unmute" for "mute"). They never fire: they are
+   there to win against the keyword when one of them is what was said.
 2. **Deciding.** A detection waits ``HOLD_S`` for rivals. Detections that overlap in time are
    one spoken word: the one with the best detection probability (the keyword path against
    PocketSphinx's phone loop, per frame) wins, the others are dropped; a keyword detected again
-   inside the word it already fired for is the same word. The winner fires when its probability
-   reaches ``min_confidence``.
+   inside the word it already fired for is the same word. A winning keyword fires when its
+   probability reaches ``min_confidence``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ PER_PHONE_EXPONENT = 6.0
 """``auto_threshold``: 10 ** (BASE_EXPONENT - PER_PHONE_EXPONENT * phones)."""
 MIN_CONFIDENCE = 0.87
 """Default detection probability a keyword needs to fire."""
+CONFUSERS = 3
+RARE = -400000
+"""Unigram log probability (PocketSphinx's log base) below which a word is too rare to compete."""
+CONFUSER_MARGIN = 0.02
+"""How much more probable a sound-alike word must be to silence a keyword."""
+"""Sound-alike words of each kind per keyword that compete in the search (the most frequent ones)."""
 
 
 def auto_threshold(phones: int) -> float:
@@ -88,7 +98,9 @@ class SphinxRecognizer:
                            for k in self.keywords}
         given = {k.lower(): v for k, v in (confidences or {}).items()}
         self.confidences = {k: given.get(k, min_confidence) for k in self.keywords}
+        self.confusers = confusers(self.decoder, self.keywords, CONFUSERS)
         lines = [f"{k} /{t:.3g}/" for k, t in self.thresholds.items()]
+        lines += [f"{w} /{auto_threshold(self.phones(w)):.3g}/" for w in self.confusers]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "keywords.kws"
             path.write_text("\n".join(lines) + "\n")
@@ -127,15 +139,24 @@ class SphinxRecognizer:
         for c in self._candidates:
             if c.state != "waiting" or now < c.heard_at + HOLD_S:
                 continue
+            if c.word not in self.confidences:  # a confuser: competes, never fires
+                c.state = "dropped" if c.prob < MIN_CONFIDENCE else "fired"
+                continue
             rivals = [o for o in self._candidates if o is not c and o.state != "dropped" and o.overlaps(c)]
             again = any(o.word == c.word and o.state == "fired" for o in rivals)
-            beaten = any((o.prob, o.end - o.start) > (c.prob, c.end - c.start) for o in rivals if o.word != c.word)
+            beaten = any(self._beats(o, c) for o in rivals if o.word != c.word)
             if again or beaten or c.prob < self.confidences[c.word]:
                 c.state = "dropped"
                 continue
             c.state = "fired"
             hits.append(Hit(c.word, c.end, c.prob))
         return hits
+
+    def _beats(self, rival: Candidate, c: Candidate) -> bool:
+        """A rival keyword wins on probability (a tie: the longer); a confuser by ``CONFUSER_MARGIN``."""
+        if rival.word not in self.confidences:
+            return rival.prob > c.prob + CONFUSER_MARGIN
+        return (rival.prob, rival.end - rival.start) > (c.prob, c.end - c.start)
 
     def _restart(self, keep_clock: bool = False) -> None:
         if self._started:
@@ -145,6 +166,50 @@ class SphinxRecognizer:
         self._seen.clear()
         if keep_clock:  # frame numbers start again at 0 from the audio not yet fed
             self.utt.t0, self.utt.samples = self.utt.now, 0
+
+
+def confusers(decoder, keywords: list[str], per_keyword: int) -> list[str]:
+    """The ``per_keyword`` most frequent dictionary words (unigram probability in the English
+    language model) that sound almost like each one-word keyword: one phone substituted, added or
+    left out, or the keyword's phones starting or ending a longer word. Homophones are left out."""
+    from pocketsphinx import LogMath, NGramModel
+
+    model = Path(decoder.config["hmm"]).parent
+    said = {k: tuple(decoder.lookup_word(k).split()) for k in keywords if " " not in k}
+    if not said:
+        return []
+    found: dict[tuple[str, str], set[str]] = {(k, kind): set() for k in said for kind in ("longer", "near")}
+    with open(decoder.config["dict"], encoding="utf-8") as f:
+        for line in f:
+            word, *phones = line.split()
+            if "(" in word or word in said or "'" in word:
+                continue
+            for keyword, target in said.items():
+                kind = _sounds_like(target, tuple(phones))
+                if kind:
+                    found[keyword, kind].add(word)
+    lm = NGramModel(decoder.config, LogMath(), str(model / "en-us.lm.bin"))
+    chosen: list[str] = []
+    for words in found.values():
+        ranked = sorted(words, key=lambda w: -lm.prob([w]))
+        chosen += [w for w in ranked[:per_keyword] if w not in chosen and lm.prob([w]) > RARE]
+    return chosen
+
+
+def _sounds_like(target: tuple[str, ...], phones: tuple[str, ...]) -> str:
+    """``longer``: a longer word starting or ending with the target's phones; ``near``: one phone
+    substituted, added or left out; "": neither."""
+    if phones == target or not phones:
+        return ""
+    n, m = len(target), len(phones)
+    if m > n and (phones[:n] == target or phones[-n:] == target):
+        return "longer"
+    if m == n:
+        return "near" if sum(a != b for a, b in zip(target, phones, strict=True)) == 1 else ""
+    if abs(m - n) != 1:
+        return ""
+    short, long_ = (target, phones) if n < m else (phones, target)
+    return "near" if any(long_[:i] + long_[i + 1:] == short for i in range(len(long_))) else ""
 
 
 def _prob(value: float) -> float:
