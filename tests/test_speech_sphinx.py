@@ -122,16 +122,19 @@ def test_per_keyword_thresholds() -> None:
 
     raw = load_raw()
 
-    def heard(keywords: list[str], **thresholds: float) -> list[tuple[str, float]]:
-        recognizer = SphinxRecognizer(keywords, 1e-20, thresholds)
+    def heard(keywords: list[str], threshold: float | None = None, **thresholds: float) -> list[tuple[str, float]]:
+        recognizer = SphinxRecognizer(keywords, threshold, thresholds)
         return [(h.word, h.end) for start in range(0, raw.size, 320)
                 for h in recognizer.feed(raw[start:start + 320], start / 16000)]
 
     assert [w for w, _ in heard(["forward", "meters"])] == ["forward", "meters"]
     assert [w for w, _ in heard(["forward", "meters"], meters=1e20)] == ["forward"]  # stricter for one only
-    assert len(heard(["go"])) == 2  # a short word fires falsely at the default (inside "forward")
-    ((_word, end),) = heard(["go"], go=1e-10)
+    # a short word: once at its end with the phone-count threshold; before issue 24 the old
+    # default (1e-20 for every keyword) also fired it inside "forward"
+    ((_word, end),) = heard(["go"])
     assert abs(end - GOFORWARD_ENDS["go"]) <= 0.1
+    assert [w for w, _ in heard(["go"], go=1e-10)] == ["go"]
+    assert heard(["go"], go=1e30) == []  # a threshold nothing reaches
 
 
 def test_keyword_missing_from_dictionary_is_a_clear_error(clip: Path, tmp_path: Path) -> None:
