@@ -41,6 +41,9 @@ class Sink:
 
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]
+    realtime: ClassVar[bool] = False
+    """Watched as it arrives (a stream, a camera, a preview): a file or demo input is paced to its
+    frame rate by default (``[run] realtime = "auto"``, see ``edgefx.io.pacing``)."""
     frames_written: int = 0
 
     @classmethod
