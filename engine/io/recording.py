@@ -107,17 +107,17 @@ class Kept:
 
 
 def kept_frames(path: Path) -> Kept:
-    """Count the video frames whose data lies wholly inside ``path`` (reads only the index and
-    packet headers, no decoding), for the message after writing failed."""
+    """Count the video frames whose data lies wholly inside ``path`` (reads packets, decodes
+    nothing: quick even for hours of video), for the message after writing failed."""
     size = path.stat().st_size if path.exists() else 0
     frames, first, last = 0, None, None
     try:
         with av.open(str(path)) as c:
             video = c.streams.video[0]
             for packet in c.demux(video):
-                if packet.size == 0 or (packet.pos is not None and packet.pos >= 0
-                                        and packet.pos + packet.size > size):
-                    continue
+                if packet.size == 0 or packet.is_corrupt or (packet.pos is not None and packet.pos >= 0
+                                                             and packet.pos + packet.size > size):
+                    continue  # cut off by the end of the file
                 frames += 1
                 if packet.pts is not None and packet.time_base is not None:
                     t = float(packet.pts * packet.time_base)

@@ -139,7 +139,7 @@ class EncodingSink(Sink):
         try:
             self.container.mux(packets)
         except (av.error.FFmpegError, OSError) as exc:
-            raise SinkError(f"writing {self.label} failed: {exc}",
+            raise SinkError(f"writing {self.label} failed: {getattr(exc, 'strerror', None) or exc}",
                             "check free disk space and the output path") from None
 
     def stats(self) -> dict[str, Any]:
@@ -203,7 +203,7 @@ class FileSink(EncodingSink):
             self.container.close()
         self._stop_sync()
         kept = kept_frames(self.path)
-        return SinkError(f"{failure.message} after {self.frames_written} frames; {self.path} keeps the first "
+        return SinkError(f"{failure.message}, after {self.frames_written} frames; {self.path} keeps the first "
                          f"{kept.frames} of them ({kept.seconds:.1f} s) and plays",
                          "free disk space (df -h shows it), then record again; that file is not touched")
 
