@@ -30,7 +30,7 @@ import pytest
 from edgefx import Effect, Frame, FrameContext, Layer
 from edgefx.cli import main
 from edgefx.config import load_settings
-from edgefx.errors import SinkError
+from edgefx.errors import SinkError, SourceError
 from edgefx.io.inputs import URLSource
 from edgefx.io.pacing import wants_pacing
 from edgefx.io.sink import NullSink
@@ -106,7 +106,8 @@ def test_a_recording_killed_at_20_random_moments_keeps_all_but_the_last_second(f
                 processed = ours.recv()
         kept = decodable(out)
         figures.append((processed, kept))
-        assert out.exists() and out.stat().st_size > 0, f"kill {kill}: nothing on disk after {processed} frames"
+        if processed > FPS:  # MP4/MOV write their index with the first fragment (after half a second)
+            assert out.exists() and kept > 0, f"kill {kill}: nothing on disk after {processed} frames"
     print(f"\n{suffix}: (frames processed, decodable after SIGKILL): {figures}")
     lost = [p - k for p, k in figures]
     assert all(p - k <= FPS for p, k in figures), f"{suffix} lost more than a second: {figures}"
@@ -324,7 +325,8 @@ def test_a_udp_input_is_live_newest_frame_wins_and_drops_are_counted():
     source = URLSource.open(f"udp://127.0.0.1:{port}?timeout=3000000", SourceRequest())
     pipeline = Pipeline(source, NullSink(), {}, {"slow": Slow()})
     pipeline.start()
-    pipeline.run(threading.Event())
+    with pytest.raises(SourceError, match="stopped at"):  # the sender ended: the read times out
+        pipeline.run(threading.Event())
     source.close()
     sender.wait(30)
     summary = pipeline.summary()

@@ -77,7 +77,8 @@ def earlier_output(path: Path, kind: str) -> bool:
     if kind == "video":
         try:
             with av.open(str(path)) as c:
-                return c.metadata.get("comment", "").startswith("edgefx")
+                tags = {key.lower(): value for key, value in c.metadata.items()}  # Matroska: COMMENT
+                return tags.get("comment", "").startswith("edgefx")
         except (av.error.FFmpegError, OSError, UnicodeDecodeError):
             return False
     if kind == "stats":
