@@ -134,9 +134,10 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     triggers = create_triggers(settings, effects)
     if scheduler is None:
         scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
+    sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
     stop = threading.Event()
-    if wants_pacing(settings.run["realtime"], source, registry.sink_for(settings.output["url"])):
+    if wants_pacing(settings.run["realtime"], source, sink_class):
         source = Paced(source, stop)
     pipeline: Pipeline | None = None
     sink: Sink | None = None

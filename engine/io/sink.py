@@ -159,7 +159,7 @@ class EncodingSink(Sink):
 
 class FileSink(EncodingSink):
     """A video file; the container follows the extension (.mp4, .mkv, .mov). Crash-safe (see
-    ``edgefx.io.recording``): a SIGKILL, power cut or full disk loses at most the last half second;
+    ``edgefx.io.recording``): a SIGKILL, power cut or full disk loses about the last half second;
     a normal close (end of input, SIGINT/SIGTERM/SIGHUP, a broken input) leaves an ordinary file.
     When writing fails (a full disk) the file is finished at once and the error says how many
     frames it keeps."""
