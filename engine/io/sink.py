@@ -203,9 +203,10 @@ class FileSink(EncodingSink):
             self.container.close()
         self._stop_sync()
         kept = kept_frames(self.path)
-        return SinkError(f"{failure.message}, after {self.frames_written} frames; {self.path} keeps the first "
-                         f"{kept.frames} of them ({kept.seconds:.1f} s) and plays",
-                         "free disk space (df -h shows it), then record again; that file is not touched")
+        what = (f"{self.path} keeps the first {kept.frames} of them ({kept.seconds:.1f} s) and plays" if kept.frames
+                else f"{self.path} holds no frame")
+        return SinkError(f"{failure.message}, after {self.frames_written} frames; {what}",
+                         "check free disk space (df -h), then record again; that file is not touched")
 
     def _stop_sync(self) -> None:
         if self._sync is not None:
