@@ -123,12 +123,13 @@ def test_sighup_finishes_the_recording_like_sigterm(tmp_path):
     while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
         time.sleep(0.1)  # until a few fragments are on disk
     run.send_signal(signal.SIGHUP)
-    _, err = run.communicate(timeout=60)
+    printed, err = run.communicate(timeout=60)
     assert run.returncode == 130, err.decode()
     assert b"SIGHUP received: finishing the output" in err
     data = out.read_bytes()
     assert b"moof" not in data and b"moov" in data  # the ordinary MP4 a normal close leaves
-    assert decodable(out) > FPS
+    written = int(re.search(rb"(\d+) written", printed).group(1))
+    assert decodable(out) == written > FPS  # every frame, also the last fragment's
 
 
 # -- 2. a full disk ----------------------------------------------------------------------------------
