@@ -159,6 +159,15 @@ def test_a_full_disk_keeps_every_frame_written_and_says_how_many(full_disk, suff
     assert written - FPS <= kept <= written and kept > FPS
 
 
+def test_no_room_for_the_index_rewrite_keeps_the_fragmented_file_whole(full_disk, caplog):
+    out = full_disk / "almost.mp4"  # about 150 KB of the 256 KB: the ordinary copy does not fit
+    settings = load_settings(None, {"input.url": "testsrc:?size=320x240&rate=30&duration=2.5", "output.url": str(out)})
+    summary = execute(settings, load_registry()).summary
+    assert summary["frames_written"] == decodable(out) == 75
+    assert b"moof" in out.read_bytes() and list(full_disk.iterdir()) == [out]  # the half copy is gone
+    assert "stays a fragmented MP4" in caplog.text
+
+
 # -- 3. outputs aimed at the input ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

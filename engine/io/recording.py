@@ -92,10 +92,11 @@ def defragment(path: Path, fmt: str) -> bool:
         os.replace(temp, path)
         return True
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        temp.unlink(missing_ok=True)
         log.warning("%s stays a fragmented %s (it plays; only its index was not rewritten): %s",
                     path, fmt.upper(), exc)
         return False
+    finally:  # also after a second Ctrl-C: the fragmented file is whole, the half copy goes
+        temp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)
