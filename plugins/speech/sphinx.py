@@ -6,8 +6,8 @@ Two stages, so a keyword fires only on the word that was said:
    from its length in phones (``auto_threshold``): a short word needs far stronger evidence
    than a long one, which accumulates evidence over more frames.
    The search also holds, for each keyword, the ``CONFUSERS`` most frequent English words
-   that sound almost like it (one phone apart, or the keyword's phones at the start or end of
-   a longer word: "no" and "slow" for "snow", "unmute" for "mute"). They never fire: they are
+   that sound almost like it (one phone apart, or the keyword's phones starting a longer word:
+   "no" and "slow" for "snow", "snowing" too). They never fire: they are
    there to win against the keyword when one of them is what was said.
 2. **Deciding.** A detection waits ``HOLD_S`` for rivals. Detections that overlap in time are
    one spoken word: the one with the best detection probability (the keyword path against
@@ -197,12 +197,13 @@ def confusers(decoder, keywords: list[str], per_keyword: int) -> list[str]:
 
 
 def _sounds_like(target: tuple[str, ...], phones: tuple[str, ...]) -> str:
-    """``longer``: a longer word starting or ending with the target's phones; ``near``: one phone
-    substituted, added or left out; "": neither."""
+    """``longer``: a longer word starting with the target's phones; ``near``: one phone
+    substituted, added or left out; "": neither. (A longer word *ending* with them is left out:
+    across a word boundary "please enter" sounds like "... center".)"""
     if phones == target or not phones:
         return ""
     n, m = len(target), len(phones)
-    if m > n and (phones[:n] == target or phones[-n:] == target):
+    if m > n and phones[:n] == target:
         return "longer"
     if m == n:
         return "near" if sum(a != b for a, b in zip(target, phones, strict=True)) == 1 else ""
