@@ -18,10 +18,13 @@ Two stages, so a keyword fires only on the word that was said:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -169,48 +172,57 @@ class SphinxRecognizer:
 
 
 def confusers(decoder, keywords: list[str], per_keyword: int) -> list[str]:
-    """The ``per_keyword`` most frequent dictionary words (unigram probability in the English
-    language model) that sound almost like each one-word keyword: one phone substituted, added or
-    left out, or the keyword's phones starting or ending a longer word. Homophones are left out."""
+    """Up to ``per_keyword`` of each kind of sound-alike word for each one-word keyword, the most
+    frequent first (unigram probability in the English language model): longer words starting
+    with its phones, and words one phone apart (substituted, added or left out). Homophones and
+    the keywords themselves are left out."""
     from pocketsphinx import LogMath, NGramModel
 
-    model = Path(decoder.config["hmm"]).parent
     said = {k: tuple(decoder.lookup_word(k).split()) for k in keywords if " " not in k}
     if not said:
         return []
-    found: dict[tuple[str, str], set[str]] = {(k, kind): set() for k in said for kind in ("longer", "near")}
-    with open(decoder.config["dict"], encoding="utf-8") as f:
-        for line in f:
-            word, *phones = line.split()
-            if "(" in word or word in said or "'" in word:
-                continue
-            for keyword, target in said.items():
-                kind = _sounds_like(target, tuple(phones))
-                if kind:
-                    found[keyword, kind].add(word)
-    lm = NGramModel(decoder.config, LogMath(), str(model / "en-us.lm.bin"))
+    words, prons = _pronunciations(decoder.config["dict"])
+    phones = sorted({p for pron in words for p in pron})
+    lm = NGramModel(decoder.config, LogMath(), str(Path(decoder.config["hmm"]).parent / "en-us.lm.bin"))
     chosen: list[str] = []
-    for words in found.values():
-        ranked = sorted(words, key=lambda w: -lm.prob([w]))
-        chosen += [w for w in ranked[:per_keyword] if w not in chosen and lm.prob([w]) > RARE]
+    for target in said.values():
+        prefix = " ".join(target) + " "
+        start = bisect.bisect_left(prons, (prefix, ""))
+        entries = itertools.takewhile(lambda e, prefix=prefix: e[0].startswith(prefix), prons[start:])
+        longer = {w for text, w in entries if text != prefix}
+        near = {w for pron in _one_phone_apart(target, phones) for w in words.get(pron, ())}
+        for found in (longer, near):
+            ranked = sorted((w for w in found if w not in said and w not in chosen and "'" not in w
+                             and lm.prob([w]) > RARE), key=lambda w: -lm.prob([w]))
+            chosen += ranked[:per_keyword]
     return chosen
 
 
-def _sounds_like(target: tuple[str, ...], phones: tuple[str, ...]) -> str:
-    """``longer``: a longer word starting with the target's phones; ``near``: one phone
-    substituted, added or left out; "": neither. (A longer word *ending* with them is left out:
-    across a word boundary "please enter" sounds like "... center".)"""
-    if phones == target or not phones:
-        return ""
-    n, m = len(target), len(phones)
-    if m > n and phones[:n] == target:
-        return "longer"
-    if m == n:
-        return "near" if sum(a != b for a, b in zip(target, phones, strict=True)) == 1 else ""
-    if abs(m - n) != 1:
-        return ""
-    short, long_ = (target, phones) if n < m else (phones, target)
-    return "near" if any(long_[:i] + long_[i + 1:] == short for i in range(len(long_))) else ""
+@cache
+def _pronunciations(path: str) -> tuple[dict[tuple[str, ...], list[str]], list[tuple[str, str]]]:
+    """The dictionary's first pronunciations: phones -> words, and sorted ("P H O N E S", word)."""
+    words: dict[tuple[str, ...], list[str]] = {}
+    prons = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            word, _, rest = line.rstrip("\n").partition(" ")
+            if "(" not in word:
+                words.setdefault(tuple(rest.split()), []).append(word)
+                prons.append((rest + " ", word))
+    prons.sort()
+    return words, prons
+
+
+def _one_phone_apart(target: tuple[str, ...], phones: list[str]) -> set[tuple[str, ...]]:
+    out = set()
+    for i in range(len(target) + 1):
+        out.update((*target[:i], p, *target[i:]) for p in phones)  # one added
+        if i < len(target):
+            out.add(target[:i] + target[i + 1:])  # one left out
+            out.update((*target[:i], p, *target[i + 1:]) for p in phones)  # one substituted
+    out.discard(target)
+    out.discard(())
+    return out
 
 
 def _prob(value: float) -> float:
