@@ -193,8 +193,8 @@ class SpeechAnalyzer(Analyzer):
         self.heard.append((hit, time.monotonic()))
         t = None if self.live else round(hit.end, 3)
         data = {"word": hit.word, "confidence": None if hit.confidence is None else round(hit.confidence, 3)}
-        log.info("speech: heard %r, confidence %s, at %s", hit.word, data["confidence"],
-                 "live" if t is None else f"{t:.2f} s media time")
+        log.info("speech: heard %r, confidence %s, %s", hit.word, data["confidence"],
+                 "live" if t is None else f"at {t:.2f} s media time")
         self._unreported.append({"t": t, **data})
         self.recent.append({"t": t, **data, "heard_at": time.time()})
         if self.bus is not None:
