@@ -4,11 +4,9 @@ and on a corrupt input)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +21,7 @@ from edgefx.pipeline import Pipeline, Triggers
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
 from edgefx.scheduler import Scheduler, create_scheduler
+from edgefx.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -86,23 +85,6 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
 
 
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGINT/SIGTERM while inside the block (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    def handler(signum: int, _frame: object) -> None:
-        log.warning("%s received: finishing the output", signal.Signals(signum).name)
-        stop.set()
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | None = None,
             on_frame: Callable[[Frame, FrameContext], None] | None = None,
             on_event: Callable[[Event], None] | None = None, max_frames: int = 0,
@@ -125,30 +107,34 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
         if on_event is not None:
             on_event(event)
 
+    limit_hit = threading.Event()
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
                             max_failures=settings.run["max_failures"], on_event=tell_plugins,
                             keep_frames=None if settings.run["stats"] else RECENT_FRAMES)
         pipeline.settings = settings
-        pipeline.start()
-        sink = pipeline.sink = open_sink(settings, registry, source)
-        registry.call_safely("edgefx_startup", pipeline=pipeline)
-        if on_open is not None:
-            on_open(pipeline)
-        limit_hit = threading.Event()
-        counted = _limit(on_frame, max_frames, stop, limit_hit)
-        with stop_on_signals(stop):
+        with Watchdog(stop, pipeline.output_lock, lambda: pipeline.busy) as watchdog:
             try:
-                pipeline.run(stop, counted)
-            except SourceError as exc:  # the input broke: keep what was processed, report after closing
-                result.source_error = exc
-        result.interrupted = stop.is_set() and not limit_hit.is_set()
+                pipeline.start()
+                sink = watchdog.output = pipeline.sink = open_sink(settings, registry, source)
+                registry.call_safely("edgefx_startup", pipeline=pipeline)
+                if on_open is not None:
+                    on_open(pipeline)
+                try:
+                    pipeline.run(stop, _limit(on_frame, max_frames, stop, limit_hit))
+                except SourceError as exc:  # the input broke: keep what was processed, report after closing
+                    if not (stop.is_set() and not limit_hit.is_set()):
+                        result.source_error = exc
+                    else:  # a stop signal cut the read short: that is no fault of the input
+                        log.info("the input ended with the stop: %s", exc.message)
+                result.interrupted = stop.is_set() and not limit_hit.is_set()
+            finally:
+                source.close()
+                watchdog.close_output()
+                pipeline.close()
     finally:
-        source.close()
-        if sink is not None:
-            sink.close()
-        if pipeline is not None:
-            pipeline.close()
+        if pipeline is None:
+            source.close()
     result.summary = pipeline.summary()
     result.summary["output"] = settings.output["url"]
     if sink is not None:
