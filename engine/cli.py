@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -111,7 +112,7 @@ def _settings(args: argparse.Namespace, registry: Any, extra: dict[str, Any]):
 def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from tqdm import tqdm
 
-    from edgefx.contact_sheet import ContactSheet
+    from edgefx.contact_sheet import ContactSheet, check_sheet_path
     from edgefx.runner import execute
 
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
@@ -119,6 +120,8 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
                                           "scheduler.budget_ms": args.budget_ms,
                                           "scheduler.fps_target": args.fps_target,
                                           **_control_overrides(args.control)})
+    if args.contact_sheet:
+        check_sheet_path(args.contact_sheet)
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 
@@ -185,6 +188,10 @@ def _print_summary(s: dict[str, Any]) -> None:
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():
         print(f"  disabled: {name}: {why}")
+    for name, failing in s.get("failing_plugins", {}).items():
+        print(f"  failing: {name}: failed {failing['failures']} times (first: {failing['first']})")
+    if s.get("failed_actions", {}).get("count"):
+        print(f"  failed event actions: {s['failed_actions']['count']} (first: {s['failed_actions']['first'][0]})")
     for name, slow in s.get("slow_plugins", {}).items():
         print(f"  slow: {name}: {slow['overruns']} frames far over its expected {slow['expected_ms']} ms"
               f" (worst {slow['worst_ms']} ms)")
@@ -313,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     from edgefx.registry import load_registry
 
     argv = sys.argv[1:] if argv is None else argv
+    faulthandler.enable()  # a crash in native code (a plugin's extension, a codec) prints where it happened
     logging.basicConfig(level=logging.DEBUG if ("-v" in argv or "--verbose" in argv) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
@@ -17,6 +17,9 @@ class Option:
     The type is the default's type (an ``int`` default also accepts nothing but ints;
     a ``float`` default accepts ints too). ``choices`` limits to a set; ``min``/``max``
     bound numbers. ``type`` overrides the inferred type, e.g. ``str | None`` defaults.
+    ``validate`` checks what the table cannot say (e.g. that a named asset exists): it gets a value
+    that passed the other checks and raises ``ValueError`` saying what is wrong (the message follows
+    ``KEY = VALUE:``).
 
     >>> Option(0.5, "mask threshold", min=0.0, max=1.0).check("threshold", 0.7)
     0.7
@@ -28,6 +31,7 @@ class Option:
     min: float | None = None
     max: float | None = None
     type: type | tuple[type, ...] | None = None
+    validate: Callable[[Any], None] | None = None
 
     def allowed(self) -> str:
         """A short phrase describing the allowed values, for error messages and docs."""
@@ -65,6 +69,11 @@ class Option:
                 raise ValueError(f"{key} = {value!r} is out of range; expected {self.allowed()}")
             if float in types and isinstance(value, int):
                 value = float(value)
+        if self.validate is not None:
+            try:
+                self.validate(value)
+            except ValueError as exc:
+                raise ValueError(f"{key} = {value!r}: {exc}") from None
         return value
 
 

@@ -89,8 +89,9 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
             on_frame: Callable[[Frame, FrameContext], None] | None = None,
             on_event: Callable[[Event], None] | None = None, max_frames: int = 0,
             on_open: Callable[[Pipeline], None] | None = None) -> RunResult:
-    """Run one job to the end. Plugins are created and started (models loaded) before the
-    output is opened, so a bad option or missing model writes nothing. Whatever happens
+    """Run one job to the end. Plugins are created and started (models loaded) and the
+    ``edgefx_startup`` hooks run before the output is opened, so a bad option, a missing model
+    or a side service that cannot start (``EdgefxError``) writes nothing. Whatever happens
     after that, the output is finished so it plays."""
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
@@ -116,18 +117,22 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
         with Watchdog(stop, pipeline.output_lock, lambda: pipeline.busy) as watchdog:
             try:
                 pipeline.start()
-                sink = watchdog.output = pipeline.sink = open_sink(settings, registry, source)
-                registry.call_safely("edgefx_startup", pipeline=pipeline)
+                registry.call_safely("edgefx_startup", refusable=True, pipeline=pipeline)
+                try:
+                    sink = watchdog.output = pipeline.sink = open_sink(settings, registry, source)
+                except BaseException:  # stop what the startup hooks started
+                    registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=pipeline.summary())
+                    raise
                 if on_open is not None:
                     on_open(pipeline)
                 try:
                     pipeline.run(stop, _limit(on_frame, max_frames, stop, limit_hit))
                 except SourceError as exc:  # the input broke: keep what was processed, report after closing
-                    if not (stop.is_set() and not limit_hit.is_set()):
-                        result.source_error = exc
-                    else:  # a stop signal cut the read short: that is no fault of the input
-                        log.info("the input ended with the stop: %s", exc.message)
+                    result.source_error = exc
                 result.interrupted = stop.is_set() and not limit_hit.is_set()
+                if result.interrupted and result.source_error is not None:  # the stop cut a read short
+                    log.info("reading the input ended with the stop: %s", result.source_error.message)
+                    result.source_error = None
             finally:
                 source.close()
                 watchdog.close_output()
