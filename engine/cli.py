@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     from edgefx.registry import load_registry
 
     argv = sys.argv[1:] if argv is None else argv
-    faulthandler.enable()  # a crash in native code (a plugin's extension, a codec) prints where it happened
+    if not faulthandler.is_enabled():  # a crash in native code (a plugin's extension, a codec) says where
+        faulthandler.enable()
     logging.basicConfig(level=logging.DEBUG if ("-v" in argv or "--verbose" in argv) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -333,7 +333,8 @@ class Pipeline:
 
     def _action_failed(self, what: str, frame: Frame, exc: BaseException) -> None:
         """An event action failed: log and count it; the stream goes on."""
-        line = f"frame {frame.index} (t={frame.time:.3f} s): {what}: {type(exc).__name__}: {exc}"
+        text = str(exc).replace("\n  -> ", " -> ")
+        line = f"frame {frame.index} (t={frame.time:.3f} s): {what}: {type(exc).__name__}: {text}"
         self.failed_actions.append(line)
         log.error("event action failed on %s (the stream goes on; counted in the run summary as failed_actions)",
                   line, exc_info=exc if len(self.failed_actions) == 1 else None)
