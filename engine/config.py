@@ -233,7 +233,7 @@ def _first_bad_key(declared: Mapping[str, Option], table: Mapping[str, Any]) -> 
             return key
         try:
             declared[key].check(key, value)
-        except ValueError:
+        except (ValueError, ConfigError):
             return key
     return None
 

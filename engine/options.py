@@ -19,7 +19,7 @@ class Option:
     bound numbers. ``type`` overrides the inferred type, e.g. ``str | None`` defaults.
     ``validate`` checks what the table cannot say (e.g. that a named asset exists): it gets a value
     that passed the other checks and raises ``ValueError`` saying what is wrong (the message follows
-    ``KEY = VALUE:``).
+    ``KEY = VALUE:``), or ``ConfigError`` when its own hint says better what to do.
 
     >>> Option(0.5, "mask threshold", min=0.0, max=1.0).check("threshold", 0.7)
     0.7
@@ -72,6 +72,8 @@ class Option:
         if self.validate is not None:
             try:
                 self.validate(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{key} = {value!r}: {exc.message}", exc.hint) from None
             except ValueError as exc:
                 raise ValueError(f"{key} = {value!r}: {exc}") from None
         return value
@@ -95,6 +97,8 @@ def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[s
     for key, value in given.items():
         try:
             values[key] = declared[key].check(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{owner}: {exc.message}", exc.hint) from None
         except ValueError as exc:
             raise ConfigError(f"{owner}: {exc}", f"set {key} to {declared[key].allowed()}") from None
     return values

@@ -58,11 +58,11 @@ def available(kind: str, folder: Path | None = None) -> list[str]:
 
 
 def check_asset(name_or_path: str, kind: str) -> None:
-    """Raise ``ValueError`` when no ``kind`` asset ``name_or_path`` exists (an option's ``validate``)."""
+    """Raise ``ConfigError`` when no ``kind`` asset ``name_or_path`` exists (an option's ``validate``)."""
     try:
         _resolve(name_or_path, kind)
     except ConfigError as exc:
-        raise ValueError(f"{exc.message.removeprefix('face_mask: ')}; {exc.hint}") from None
+        raise ConfigError(exc.message.removeprefix("face_mask: "), exc.hint) from None
 
 
 def _resolve(name_or_path: str, kind: str) -> tuple[str, Path, dict]:
