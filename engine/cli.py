@@ -335,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             print(f"  -> {exc.hint}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a run's own handling (loading plugins, opening the input)
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (`edgefx plugins show x | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout at exit
         return 1

@@ -119,6 +119,7 @@ class Pipeline:
         objects: list[Configurable] = [*self.analyzers.values(), *self.effects.values()]
         for obj in objects:
             obj.bus = self.bus
+            self.busy = obj.name
             try:
                 obj.start(self.stream)
             except EdgefxError:
@@ -128,15 +129,18 @@ class Pipeline:
                 raise PluginError(f"plugin {obj.name} failed to start: {type(exc).__name__}: {exc}",
                                   f"check its options (`edgefx plugins show {obj.name}`), or run without it; "
                                   "-v shows the traceback") from None
+            self.busy = None
 
     def close(self) -> None:
         if hasattr(self.scheduler, "close"):
             self.scheduler.close()
         for obj in [*self.analyzers.values(), *self.effects.values()]:
+            self.busy = obj.name
             try:
                 obj.close()
             except CONTAINED as exc:
                 log.error("plugin %s failed to close: %s", obj.name, exc)
+        self.busy = None
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None,

@@ -108,7 +108,7 @@ class Watchdog:
     def _finish_and_exit(self, why: str) -> None:
         """Finish the output if the run has not, say why, and end the process (exit 130)."""
         busy = self.busy()
-        stuck = f"; plugin {busy} had not returned" if busy else ""
+        stuck = f"; plugin {busy} had not returned" if busy else "; no plugin was running (waiting for the input?)"
         got = self.lock.acquire(timeout=0.5)  # the loop may be handing a frame to the output
         if not got and self.closed:  # the run itself is finishing the output: let it end
             got = self.lock.acquire(timeout=2 * self.grace)
@@ -121,6 +121,8 @@ class Watchdog:
                     log.error("stopping now: %s%s; the output was finished with %s frames", why, stuck, written)
                 else:
                     log.error("stopping now: %s%s; the output was busy and could not be finished", why, stuck)
+            elif self.output is None:
+                log.error("stopping now: %s%s; the output had not been opened yet", why, stuck)
             else:
                 log.error("stopping now: %s%s; the output was already finished", why, stuck)
         except Exception as exc:  # exiting anyway: say what went wrong

@@ -110,6 +110,16 @@ class BadStart(edgefx.Effect):
         raise RuntimeError("licence server unreachable")
 
 
+class HangStart(edgefx.Effect):
+    """Never returns from start() (a model load that hangs); writes ``marker`` first."""
+    name = "advx_hangstart"
+    options = {"marker": edgefx.Option("", "file to write when hanging")}
+
+    def start(self, stream):
+        Path(self.settings["marker"]).write_text("hanging")
+        time.sleep(1000)
+
+
 class Segfault(edgefx.Effect):
     name = "advx_segv"
 
@@ -129,7 +139,7 @@ class Stripe(edgefx.Effect):
 
 @edgefx.hookimpl
 def edgefx_effects():
-    return [Hang, Float, Rgba, Nothing, Flatten, Exit, Interrupt, BadStart, Segfault, Stripe]
+    return [Hang, Float, Rgba, Nothing, Flatten, Exit, Interrupt, BadStart, HangStart, Segfault, Stripe]
 '''
 
 
@@ -209,6 +219,19 @@ def test_a_second_signal_exits_at_once_after_closing_the_muxer(plugin_path, tmp_
     assert took < 0.9, f"{took:.2f} s: the second signal waited for the 1 s grace"  # it did not wait
     assert proc.returncode == 130 and "a second signal (SIGINT)" in stderr, stderr
     assert len(decoded(out)) == 5
+
+
+def test_a_stop_signal_ends_a_run_whose_plugin_start_never_returns(plugin_path, tmp_path):
+    out, marker = tmp_path / "never.mp4", tmp_path / "hanging"
+    proc = spawn(plugin_path, "-i", "demo:?seconds=5", "-o", str(out), "--effects", "advx_hangstart",
+                 "--set", f"effects.advx_hangstart.marker={json.dumps(str(marker))}")
+    wait_for(marker, proc)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == 130 and "plugin advx_hangstart had not returned" in stderr, stderr
+    assert "the output had not been opened yet" in stderr and not out.exists()
 
 
 def test_a_plugin_far_over_its_time_on_many_frames_is_disabled():
