@@ -284,6 +284,18 @@ def test_system_exit_and_keyboard_interrupt_inside_a_plugin_are_contained(regist
     assert len(decoded(out)) == 10
 
 
+def test_system_exit_in_a_plugin_does_not_end_the_command_and_is_in_its_summary(plugin_path, clip, tmp_path):
+    out = tmp_path / "out.mp4"
+    proc = spawn(plugin_path, "-i", str(clip), "-o", str(out), "--effects", "advx_exit,advx_flatten")
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert stdout.startswith("10 frames in ")
+    assert "  failing: advx_exit: failed 1 times (first: SystemExit: 3)" in stdout
+    assert "  disabled: advx_flatten: failed on 4 of its last 4 calls" in stdout
+    assert stderr.count("Traceback") == 1  # the first failure that raised, once (advx_flatten raised nothing)
+    assert len(decoded(out)) == 10
+
+
 def test_a_start_failure_names_the_plugin_without_a_traceback(plugin_path, tmp_path):
     out = tmp_path / "out.mp4"
     proc = spawn(plugin_path, "-i", "demo:?seconds=0.2", "-o", str(out), "--effects", "advx_badstart")
