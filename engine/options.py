@@ -78,6 +78,8 @@ class Option:
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ValueError(f"{key} = {value!r} is out of range; expected {self.allowed()}")
             if float in types and isinstance(value, int):
+                if abs(value) > 2**1023:
+                    raise ValueError(f"{key} = {value!r} is too large; expected {self.allowed()}")
                 value = float(value)
         return value
 

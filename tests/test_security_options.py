@@ -112,7 +112,8 @@ def media(tmp_path: Path) -> Path:
 def test_a_media_option_takes_only_files_inside_the_media_folders(media: Path, registry: Registry,
                                                                    value: str) -> None:
     background = registry.effect("background")()
-    for request in ({"cmd": "set", "option": "path", "value": value}, {"cmd": "media", "option": "path", "path": value}):
+    for request in ({"cmd": "set", "option": "path", "value": value},
+                    {"cmd": "media", "option": "path", "path": value}):
         with pytest.raises(ControlError, match="media folder") as err:
             check({**request, "effect": "background"}, {"background": background}, [media])
         assert err.value.status == 400

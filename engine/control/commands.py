@@ -87,7 +87,7 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
     if cmd in ("event", "hotkey", "trigger"):
         return _plain_event(cmd, request)
     name = request.get("effect")
-    if name not in effects:
+    if not isinstance(name, str) or name not in effects:
         raise ControlError(404, f"unknown effect {name!r}; enabled in this run: {', '.join(effects) or 'none'}")
     effect = effects[name]
     if cmd == "toggle":
@@ -97,7 +97,7 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
         action: dict[str, Any] = {"action": "enable", "effect": name, "value": enabled}
     elif cmd in ("set", "media"):
         key = request.get("option")
-        if key not in effect.options:
+        if not isinstance(key, str) or key not in effect.options:
             raise ControlError(400, f"{name} has no option {key!r}; options: {', '.join(effect.options) or 'none'}")
         option = effect.options[key]
         if cmd == "media" and not option.media:

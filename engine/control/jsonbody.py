@@ -1,10 +1,11 @@
 """Strict JSON for control requests (HTTP bodies and WebSocket messages): UTF-8, standard JSON
-only (no ``NaN``/``Infinity``), bounded size and nesting. Anything else is a ``ControlError``
+only (no ``NaN``/``Infinity``, no lone surrogates), bounded size and nesting. Anything else is a ``ControlError``
 with status 400 (or 413), never an exception from deep inside the server."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from edgefx.control.commands import ControlError
@@ -15,6 +16,13 @@ MAX_DEPTH = 16
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed: numbers must be finite")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to infinity
+        raise ValueError(f"{text} is not allowed: numbers must be finite")
+    return value
 
 
 def parse(raw: bytes | str) -> Any:
@@ -29,9 +37,14 @@ def parse(raw: bytes | str) -> Any:
     if _depth(raw) > MAX_DEPTH:
         raise ControlError(400, f"JSON nested too deep: at most {MAX_DEPTH} levels")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
-    except ValueError as exc:  # JSONDecodeError, or a NaN/Infinity refused above
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except ValueError as exc:  # JSONDecodeError, a NaN/Infinity refused above, an int of 4300+ digits
         raise ControlError(400, f"body is not valid JSON: {exc}") from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": an escaped lone surrogate is no text
+        raise ControlError(400, "body holds an invalid Unicode escape (a lone surrogate)") from None
+    return value
 
 
 def _depth(text: str) -> int:

@@ -39,6 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from edgefx.control import jsonbody
 from edgefx.control.commands import ControlError, check, describe
@@ -124,7 +125,8 @@ class ControlServer:
         """Bind and serve on a daemon thread; raises ``ConfigError`` when the address is taken."""
         ready = threading.Event()
         failure: list[OSError] = []
-        runner = web.AppRunner(self._app(), shutdown_timeout=2.0, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
+        runner = web.AppRunner(self._app(), shutdown_timeout=2.0, access_log=None, keepalive_timeout=IDLE_TIMEOUT,
+                               logger=_MalformedRequestLog(logging.getLogger("aiohttp.server"), {}))
 
         def serve() -> None:
             loop = self._loop = asyncio.new_event_loop()
@@ -350,6 +352,17 @@ async def _no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRe
         return web.json_response({"error": "internal error (see the engine's log)"}, status=500)
 
 
+class _MalformedRequestLog(logging.LoggerAdapter):
+    """aiohttp's server log, except that a request its parser refused (it answers 400) is one
+    debug line naming the error's kind, without a traceback and without echoing the request."""
+
+    def log(self, level: int, msg: object, *args: object, exc_info: Any = None, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError) and (exc_info.code or 400) < 500:
+            log.debug("control panel: refused a malformed request (%s)", type(exc_info).__name__)
+            return
+        self.logger.log(level, msg, *args, exc_info=exc_info, **kwargs)
+
+
 class _Busy(asyncio.Protocol):
     """Answers a connection beyond ``MAX_CONNECTIONS`` with 503 and closes it."""
 
@@ -362,9 +375,17 @@ class _Busy(asyncio.Protocol):
 
 def capped(server: web.Server) -> Callable[[], asyncio.Protocol]:
     """A protocol factory for ``loop.create_server``: aiohttp's handler while fewer than
-    ``MAX_CONNECTIONS`` are open, ``_Busy`` beyond."""
+    ``MAX_CONNECTIONS`` are open, ``_Busy`` beyond. A burst of connections is accepted in one
+    go, before any of them is connected, so the ones made in this burst count too."""
+    fresh: list[asyncio.Protocol] = []
+
     def factory() -> asyncio.Protocol:
-        return server() if len(server.connections) < MAX_CONNECTIONS else _Busy()
+        if len(server.connections) + len(fresh) >= MAX_CONNECTIONS:
+            return _Busy()
+        if not fresh:  # after this burst the handlers are connected and in server.connections
+            asyncio.get_running_loop().call_soon(fresh.clear)
+        fresh.append(handler := server())
+        return handler
     return factory
 
 

@@ -34,7 +34,8 @@ def host_name(header: str) -> str:
     """The name in a ``Host`` header, without the port or IPv6 brackets, lower case."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:].partition("]")[0]
+        name, _, rest = header[1:].partition("]")
+        return name if rest == "" or (rest.startswith(":") and rest[1:].isdigit()) else header
     name, sep, port = header.rpartition(":")
     return name if sep and port.isdigit() and ":" not in name else header
 
