@@ -101,8 +101,7 @@ def panel(tmp_path_factory):
     server = _servers[id(pipeline)]
     port = server.port
     status, _, body = call(port, "GET", "/api/session")
-    assert status == 200
-    csrf = json.loads(body)["csrf"]
+    csrf = json.loads(body)["csrf"] if status == 200 else ""  # (a panel without CSRF tokens: every test fails)
     ok = {"Origin": f"http://127.0.0.1:{port}", "X-CSRF-Token": csrf, "Content-Type": "application/json"}
     yield SimpleNamespace(port=port, server=server, pipeline=pipeline, media=media, csrf=csrf, ok=ok)
     pipeline.source._stop.set()  # the live input ends as if its duration were over: the run stops the panel
