@@ -88,6 +88,7 @@ class GuardedServer(ThreadingHTTPServer):
     of silence (slow or missing headers)."""
 
     daemon_threads = True
+    request_queue_size = MAX_CONNECTIONS
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
