@@ -24,7 +24,7 @@ IDLE = 2.0
 @pytest.fixture()
 def sink(monkeypatch):
     """A preview on a free port fed a real photo (scikit-image's astronaut, BGR) 20 times a second."""
-    monkeypatch.setattr(preview_module, "IDLE_TIMEOUT", IDLE)
+    monkeypatch.setattr(preview_module, "IDLE_TIMEOUT", IDLE, raising=False)
     sink = PreviewSink(0)
     image = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
     done = threading.Event()
