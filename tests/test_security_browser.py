@@ -1,9 +1,11 @@
 """Issue 26's browser attack, in Debian's headless Chromium: a page from another origin
-(http://127.0.0.2) tries to switch the stats overlay off on a real ``edgefx -v run --control``
-with ``fetch(mode: "no-cors")``, a CORS ``fetch``, an auto-submitted ``<form method=POST>``, a
-WebSocket, reading the CSRF token and framing the panel. Once on the default loopback bind (no
-login) and once with a token, the browser logged in through the one-time link first (so its
-session cookie exists). Nothing changes; and the token is never printed, even at debug level."""
+(http://127.0.0.2) tries to toggle effects and change an option on a real ``edgefx -v run --control``
+with empty and JSON-in-text ``fetch(mode: "no-cors")``, a CORS ``fetch``, auto-submitted empty and
+text/plain ``<form method=POST>``, a WebSocket, reading the CSRF token and framing the panel. Once
+on the default loopback bind (no login) and once with a token, the browser logged in through the
+one-time link first (so its session cookie exists). Nothing changes; and the token is never
+printed, even at debug level. (Against the panel before issue 26 the same page switched the
+overlay off and the particles on.)"""
 
 from __future__ import annotations
 
@@ -20,34 +22,36 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
 from test_control_browser import CHROMIUM, DRIVER, FLAGS, free_port, wait_for
 
 TOKEN = "browser-attack-token-7d2e41c9"
 ATTACK = """<!doctype html><title>cute cats</title>
-<iframe name="sink"></iframe>
-<form id="f" method="POST" action="TARGET/api/effects/stats/toggle" enctype="text/plain" target="sink">
-  <input name='{"enabled": false, "x": "' value='"}'></form>
+<iframe name="sink"></iframe><iframe name="sink2"></iframe>
+<form id="empty" method="POST" action="TARGET/api/effects/particles/toggle" target="sink"></form>
+<form id="json" method="POST" action="TARGET/api/effects/stats/options" enctype="text/plain" target="sink2">
+  <input name='{"option": "scale", "value": 2, "x": "' value='"}'></form>
 <iframe id="framed" src="TARGET/"></iframe>
 <script>
 const results = {};
 async function attack() {
-  const toggle = "TARGET/api/effects/stats/toggle", body = '{"enabled": false}';
-  await fetch(toggle, { method: "POST", mode: "no-cors", body, credentials: "include" })
+  await fetch("TARGET/api/effects/stats/toggle", { method: "POST", mode: "no-cors", credentials: "include" })
     .then(() => { results.nocors = "sent"; }, (e) => { results.nocors = String(e); });
-  await fetch(toggle, { method: "POST", mode: "no-cors", credentials: "include", body,
-                        headers: { "Content-Type": "text/plain" } }).catch(() => {});
-  await fetch(toggle, { method: "POST", credentials: "include", body, headers: { "Content-Type": "application/json" } })
+  await fetch("TARGET/api/effects/stats/options", { method: "POST", mode: "no-cors", credentials: "include",
+                                                    body: '{"option": "scale", "value": 2}' }).catch(() => {});
+  await fetch("TARGET/api/effects/stats/options", { method: "POST", credentials: "include",
+                                                    headers: { "Content-Type": "application/json" },
+                                                    body: '{"option": "scale", "value": 2}' })
     .then((r) => { results.cors = r.status; }, (e) => { results.cors = "blocked"; });
   await fetch("TARGET/api/session", { credentials: "include" })
     .then((r) => r.text()).then((t) => { results.read = t; }, () => { results.read = "blocked"; });
   await new Promise((resolve) => {
     const ws = new WebSocket("TARGET".replace("http", "ws") + "/api/ws");
-    ws.onopen = () => { ws.send(JSON.stringify({ cmd: "toggle", effect: "stats", enabled: false }));
+    ws.onopen = () => { ws.send(JSON.stringify({ cmd: "set", effect: "stats", option: "scale", value: 2 }));
                         results.ws = "open"; setTimeout(resolve, 500); };
     ws.onerror = () => { results.ws = "refused"; resolve(); };
   });
-  document.getElementById("f").submit();
+  document.getElementById("empty").submit();
+  document.getElementById("json").submit();
   results.done = true;
 }
 attack();
@@ -61,7 +65,7 @@ class Engine:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "edgefx.cli", "-v", "run", "-i", "testsrc:?live=1&size=320x240&duration=120",
-               "-o", "null", "--effects", "stats", "--control", f"127.0.0.1:{self.port}", "--no-progress"]
+               "-o", "null", "--effects", "stats,particles", "--control", f"127.0.0.1:{self.port}", "--no-progress"]
         if token:
             cmd += ["--set", f"control.token={token}"]
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -71,10 +75,12 @@ class Engine:
         wait_for(lambda: any("control panel" in line for line in self.lines) or self.proc.poll() is not None,
                  30, "the control panel")
 
-    def effects(self) -> dict[str, bool]:
+    def effects(self) -> dict[str, tuple[bool, float]]:
+        """Effect name -> (enabled, the stats overlay's scale)."""
         request = urllib.request.Request(f"{self.base}/api/effects", headers=self.headers)
         with urllib.request.urlopen(request, timeout=10) as r:
-            return {fx["name"]: fx["enabled"] for fx in json.loads(r.read())}
+            listed = json.loads(r.read())
+        return {fx["name"]: (fx["enabled"], fx["options"].get("scale", {}).get("value")) for fx in listed}
 
     def login_link(self) -> str:
         links = re.findall(r"(http://\S+/login\?code=\S+)", "".join(self.lines))
@@ -127,7 +133,8 @@ def test_a_page_from_another_origin_cannot_drive_or_read_the_panel(tmp_path, att
         else:
             browser.get(f"{engine.base}/")
         wait_for(lambda: browser.find_elements(By.ID, "toggle-stats"), what="the panel")
-        assert engine.effects() == {"stats": True}
+        before = engine.effects()
+        assert before["stats"] == (True, 0.0) and set(before) == {"stats", "particles"}
 
         folder, origin = attacker
         (folder / "cats.html").write_text(ATTACK.replace("TARGET", engine.base))
@@ -135,7 +142,7 @@ def test_a_page_from_another_origin_cannot_drive_or_read_the_panel(tmp_path, att
         results = wait_for(lambda: browser.execute_script("return results.done ? results : null"), 15,
                            "the attack to run")
         time.sleep(1.5)  # the form's request lands in the frame
-        assert engine.effects() == {"stats": True}  # none of the attempts switched the overlay off
+        assert engine.effects() == before  # none of the attempts switched an effect off or changed an option
         assert results["nocors"] in ("sent", "TypeError: Failed to fetch")  # CORP same-origin: not even opaque
         assert results["cors"] == "blocked" and results["read"] == "blocked" and results["ws"] == "refused"
         browser.switch_to.frame(browser.find_element(By.ID, "framed"))
