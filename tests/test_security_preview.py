@@ -15,7 +15,7 @@ import pytest
 from skimage import data
 
 from edgefx.io import preview as preview_module
-from edgefx.io.http_guard import MAX_CONNECTIONS, SECURITY_HEADERS
+from edgefx.io.http_guard import MAX_CONNECTIONS, SECURITY_HEADERS, HostAllowList
 from edgefx.io.preview import PreviewSink
 
 IDLE = 2.0
@@ -95,3 +95,17 @@ def test_slow_header_connections_are_capped_and_time_out(sink) -> None:
     assert max(closed_at) < IDLE + 5  # the others when idle too long
     time.sleep(0.3)  # the timed-out handler threads give their slots back
     assert get(port, "/", f"127.0.0.1:{port}")[0] == 200
+
+
+def test_the_host_allow_list_of_loopback_and_network_binds() -> None:
+    loopback = HostAllowList("127.0.0.1")
+    for host in ("127.0.0.1:8091", "localhost:8091", "LOCALHOST", "[::1]:8091", "127.0.0.1"):
+        assert loopback.allows(host), host
+    for host in ("evil.example", "192.168.1.20:8091", "127.0.0.1.evil.example", "[::1].evil", "[::1]:x", "", None,
+                 socket.gethostname()):
+        assert not loopback.allows(host), host
+    network = HostAllowList("0.0.0.0", ["Pi.Lan"])
+    for host in ("192.168.1.20:8091", "[fe80::1]:8091", "127.0.0.1", socket.gethostname(), "pi.lan:8091"):
+        assert network.allows(host), host
+    for host in ("evil.example", "192.168.1.20.nip.io", "pi.lan.evil", ""):  # names a rebinding page could use
+        assert not network.allows(host), host
