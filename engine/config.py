@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edgefx.control.options import CONTROL_OPTIONS
+from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.scheduler import SCHEDULER_OPTIONS
@@ -165,6 +165,7 @@ def load_settings(config: str | None = None, overrides: Mapping[str, Any] | None
         except ConfigError as exc:
             bad = _first_bad_key(declared, table)
             raise ConfigError(f"{_where(origins, name, name, bad)}: {exc.message}", exc.hint) from None
+    check_token(values["control"]["token"], _where(origins, "control", "control", "token"))
     plugin_tables = {}
     for kind in PLUGIN_TABLES:
         tables = data.get(kind, {})

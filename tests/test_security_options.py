@@ -133,3 +133,15 @@ def test_media_files_resolve_inside_the_folder_and_only_media_options_take_them(
         check({"cmd": "set", "effect": "face_mask", "option": "mask", "value": "../../x.json"}, effects, [media])
     described = {k: o.media for k, o in effects["background"].options.items()}
     assert described == {"mode": False, "strength": False, "path": True, "fit": False, "colour": False}
+
+
+def test_a_user_chosen_token_has_at_least_16_characters(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[control]\nenabled = true\nhost = "0.0.0.0"\ntoken = "a"\n')
+    with pytest.raises(ConfigError, match="token is 1 characters: at least 16") as err:
+        load_settings(str(path))  # refused with the preset, before any input or output is opened
+    assert f"{path}:4" in str(err.value)
+    with pytest.raises(ConfigError, match="at least 16"):
+        load_settings(None, sets=["control.token=fifteen-chars-x"])
+    assert load_settings(None, sets=["control.token=sixteen-chars-xy"]).extra["control"]["token"] == "sixteen-chars-xy"
+    assert load_settings(None).extra["control"]["token"] == ""

@@ -31,7 +31,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "edgefx_session"
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_PATH = "/login"
-MIN_TOKEN = 16
 MAX_SESSIONS = 64
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from edgefx.errors import ConfigError
 from edgefx.options import Option
+
+MIN_TOKEN = 16
 
 CONTROL_OPTIONS: dict[str, Option] = {
     "enabled": Option(False, "start the control panel with the run"),
@@ -15,3 +18,12 @@ CONTROL_OPTIONS: dict[str, Option] = {
     "media": Option(["media"], "folders mask/background files may be picked from", type=list),
     "preview_fps": Option(5.0, "frame rate of the MJPEG preview while someone watches", min=0.5, max=30),
 }
+
+
+def check_token(token: str, where: str = "[control]") -> None:
+    """Refuse a user-chosen token shorter than ``MIN_TOKEN`` (empty is fine: no token on loopback,
+    a random one elsewhere)."""
+    if token and len(token) < MIN_TOKEN:
+        raise ConfigError(f"{where}: token is {len(token)} characters: at least {MIN_TOKEN} are needed",
+                          "leave token empty for a random one (browsers log in via a one-time link), or set e.g. "
+                          "token = \"$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')\"")

@@ -43,7 +43,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from edgefx.control import jsonbody
 from edgefx.control.commands import ControlError, check, describe
-from edgefx.control.guard import MIN_TOKEN, ControlGuard
+from edgefx.control.guard import ControlGuard
+from edgefx.control.options import check_token
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame
 from edgefx.io.http_guard import IDLE_TIMEOUT, MAX_CONNECTIONS, WILDCARD, HostAllowList
@@ -96,10 +97,7 @@ class ControlServer:
                  media: list[str] | None = None, preview_fps: float = 5.0, hosts: list[str] | None = None) -> None:
         self.pipeline, self.host, self.port = pipeline, host, port
         hostnames = HostAllowList(host, hosts or ())
-        if token and len(token) < MIN_TOKEN:
-            raise ConfigError(f"[control] token is {len(token)} characters: at least {MIN_TOKEN} are needed",
-                              "leave token empty for a random one (logged in via a one-time link), or set e.g. "
-                              "token = \"$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')\"")
+        check_token(token)
         self.token = token or ("" if hostnames.loopback else secrets.token_urlsafe(24))
         self.guard = ControlGuard(hostnames, self.token)
         self.media = [Path(m).expanduser() for m in (media if media is not None else ["media"])]
