@@ -1,5 +1,6 @@
-"""Building and running one job from validated settings: open the source, create and start the
-plugins, open the sink, run the loop, and always finish the output (also on SIGINT/SIGTERM
+"""Building and running one job from validated settings: check the outputs destroy nothing,
+create and start the plugins, open the source (paced to real time when the output is watched
+live) and the sink, run the loop, and always finish the output (also on SIGINT/SIGTERM/SIGHUP
 and on a corrupt input)."""
 
 from __future__ import annotations
@@ -8,12 +9,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from edgefx.config import Settings, validate_plugin_tables
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.pacing import Paced, wants_pacing
+from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
 from edgefx.metrics import RECENT_FRAMES
@@ -85,6 +89,16 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
 
 
+def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
+    """The files a run writes (label -> (path, kind), see ``edgefx.io.protect``)."""
+    outputs = {}
+    if (video := local_file(settings.output["url"])) is not None:
+        outputs["output"] = (video, "video")
+    if settings.run["stats"]:
+        outputs["--stats"] = (Path(settings.run["stats"]), "stats")
+    return outputs
+
+
 def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | None = None,
             on_frame: Callable[[Frame, FrameContext], None] | None = None,
             on_event: Callable[[Event], None] | None = None, max_frames: int = 0,
@@ -92,15 +106,20 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     """Run one job to the end. Plugins are created and started (models loaded) and the
     ``edgefx_startup`` hooks run before the output is opened, so a bad option, a missing model
     or a side service that cannot start (``EdgefxError``) writes nothing. Whatever happens
-    after that, the output is finished so it plays."""
+    after that, the output is finished so it plays. An output that would destroy the input or a
+    file edgefx did not write is refused first (``edgefx.io.protect``)."""
+    check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
     if scheduler is None:
         scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
+    sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
+    stop = threading.Event()
+    if wants_pacing(settings.run["realtime"], source, sink_class):
+        source = Paced(source, stop)
     pipeline: Pipeline | None = None
     sink: Sink | None = None
-    stop = threading.Event()
     result = RunResult({})
 
     def tell_plugins(event: Event) -> None:
@@ -135,8 +154,10 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
                     result.source_error = None
             finally:
                 source.close()
-                watchdog.close_output()
-                pipeline.close()
+                try:
+                    watchdog.close_output()
+                finally:
+                    pipeline.close()
     finally:
         if pipeline is None:
             source.close()
@@ -144,10 +165,22 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     result.summary["output"] = settings.output["url"]
     if sink is not None:
         result.summary["output_stats"] = sink.stats()
+        result.summary.update(frame_counts(result.summary, source, sink))
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
         pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})
     return result
+
+
+def frame_counts(summary: dict[str, Any], source: Source, sink: Sink) -> dict[str, Any]:
+    """Frames read, written and dropped (with the reason), and re-stamped, for the summary."""
+    out = sink.stats()
+    dropped = {"live input behind: only its newest frame is kept": source.dropped,
+               "network output queue full, offline or its sender restarted": out.get("dropped", 0)}
+    restamped = source.restamped + out.get("restamped", 0)
+    return {"frames_read": summary["frames"] + source.dropped, "frames_written": sink.frames_written,
+            "frames_dropped": {why: n for why, n in dropped.items() if n},
+            "frames_restamped": restamped}
 
 
 def _limit(on_frame: Callable[[Frame, FrameContext], None] | None, max_frames: int,

@@ -1,4 +1,4 @@
-"""Stopping on SIGINT/SIGTERM even when a plugin never returns.
+"""Stopping on SIGINT/SIGTERM/SIGHUP even when a plugin never returns.
 
 The first signal sets the run's ``stop``: the loop ends after the frame it is on, the output is
 finished and the run ends as usual (exit 130). When the output is not finished ``grace`` seconds
@@ -28,7 +28,8 @@ from typing import Any
 
 log = logging.getLogger("edgefx.runner")
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that finish the output and end the run (SIGHUP: the ssh session closed)."""
 INTERRUPTED = 130
 """The exit status after a stop by signal (128 + SIGINT, like a shell)."""
 _DONE = 0  # the byte ``done`` writes to the pipe: no signal has number 0
