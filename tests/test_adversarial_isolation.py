@@ -388,16 +388,17 @@ def test_a_trigger_action_that_fails_while_running_is_counted_and_the_stream_goe
     replies: list[dict] = []
 
     def fire() -> None:
-        deadline = time.monotonic() + 60
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/effects", timeout=5).close()
+                with urllib.request.urlopen(f"{base}/api/session", timeout=5) as response:
+                    csrf = json.load(response)["csrf"]  # what the panel's page sends with a POST
                 break
             except OSError:
                 time.sleep(0.1)
         (tmp_path / "mine.json").unlink()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/triggers", json.dumps({"word": "boom"}).encode(),
-                                         {"Content-Type": "application/json"})
+        request = urllib.request.Request(f"{base}/api/triggers", json.dumps({"word": "boom"}).encode(),
+                                         {"Content-Type": "application/json", "Origin": base, "X-CSRF-Token": csrf})
         with urllib.request.urlopen(request, timeout=10) as response:
             replies.append(json.load(response))
 
