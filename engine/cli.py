@@ -129,11 +129,11 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
                                           ("on" if args.realtime else "off"),
                                           **_control_overrides(args.control)})
     if args.contact_sheet:
-        check_sheet_path(args.contact_sheet)
         from edgefx.io.protect import check_outputs
 
         check_outputs(settings.input["url"], {"--contact-sheet": (Path(args.contact_sheet), "image"),
                                               **run_outputs(settings)}, settings.output["overwrite"])
+        check_sheet_path(args.contact_sheet)
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 

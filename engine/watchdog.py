@@ -5,7 +5,9 @@ finished and the run ends as usual (exit 130). When the output is not finished `
 later (a plugin stuck in its call, e.g. ``time.sleep(1000)``, or a ``close()`` that never
 returns), the watchdog finishes the output itself from its own thread and ends the process at
 once (exit 130), naming the plugin the loop was waiting for. A second signal does that without
-waiting.
+waiting. While the run itself is finishing the output (rewriting a fragmented MP4 into an ordinary
+one can take a few seconds for a long recording) the watchdog lets it; a second signal then exits
+at once and the fragmented file, which plays, stays.
 
 How: the signals' C-level handler writes their number to a pipe (``signal.set_wakeup_fd``) and the
 watchdog thread reads it, so it reacts even while the main thread is stuck inside a plugin. The
@@ -88,10 +90,16 @@ class Watchdog:
     # -- the watchdog thread -----------------------------------------------------------------------
     def _watch(self) -> None:
         deadline: float | None = None
+        finishing = False
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([self._pipe[0]], [], [], timeout)
             if not ready:
+                if self.closed and self.lock.locked():  # the run is finishing the output (an index rewrite)
+                    if not finishing:
+                        log.warning("still finishing the output; a second signal stops now (the file plays as it is)")
+                    finishing, deadline = True, time.monotonic() + self.grace
+                    continue
                 self._finish_and_exit(f"the run did not end within {self.grace:g} s of {self.signal_name}")
             for number in os.read(self._pipe[0], 64):
                 if number == _DONE:
@@ -111,8 +119,6 @@ class Watchdog:
         busy = self.busy()
         stuck = f"; plugin {busy} had not returned" if busy else "; no plugin was running (waiting for the input?)"
         got = self.lock.acquire(timeout=0.5)  # the loop may be handing a frame to the output
-        if not got and self.closed:  # the run itself is finishing the output: let it end
-            got = self.lock.acquire(timeout=2 * self.grace)
         try:
             if self.output is not None and not self.closed:
                 self.closed = True
