@@ -9,12 +9,12 @@ import numpy as np
 
 from edgefx.events import EventBus
 from edgefx.frame import Frame, FrameContext
+from edgefx.holds import Holds
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
 from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import two_hand_gesture
-from edgefx.plugins.hands.holds import Holds
 from edgefx.plugins.hands.landmarks import HandLandmarker
 from edgefx.plugins.hands.tracker import Hand, HandTracker
 from edgefx.vision.one_euro import FilterParams

@@ -1,6 +1,6 @@
-"""How long each gesture has been shown: the analyzers publish a bus event per analyzed frame
-while a gesture (or expression) is held, with the time it began; trigger rules decide from
-``held_s`` when to fire (``hold_s``) and how long to wait before firing again (``cooldown_s``).
+"""How long each gesture or expression has been shown. The ``hands`` and ``expressions`` analyzers
+publish a bus event per analyzed frame while one is shown, with the time it began; trigger rules
+decide from ``held_s`` when to fire (``hold_s``) and how soon to fire again (``cooldown_s``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,75 @@
+"""Geometric measures of a face from its 468 mesh points, in the face's own upright frame and in
+units of the distance between the outer eye corners, so they do not depend on the face's size,
+place or roll in the picture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER = 33, 133, 362, 263
+RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM, LEFT_EYE_TOP, LEFT_EYE_BOTTOM = 159, 145, 386, 374
+MOUTH_RIGHT, MOUTH_LEFT, INNER_LIP_TOP, INNER_LIP_BOTTOM = 61, 291, 13, 14
+RIGHT_BROW_MID, LEFT_BROW_MID, NOSE_TIP = 105, 334, 1
+"""MediaPipe face-mesh indices ("right"/"left" are the subject's)."""
+POINTS = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM,
+          LEFT_EYE_TOP, LEFT_EYE_BOTTOM, MOUTH_RIGHT, MOUTH_LEFT, INNER_LIP_TOP, INNER_LIP_BOTTOM,
+          RIGHT_BROW_MID, LEFT_BROW_MID, NOSE_TIP)
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """One face's measures on one frame (all divided by the eye-corner distance).
+
+    ``mouth_open``: inner lip gap / mouth width; ``mouth_width``: mouth corner to corner;
+    ``corner_lift``: how far the mouth corners sit above the lip centre; ``brow``: eyebrow middle
+    to upper eyelid, both sides averaged; ``right_eye``/``left_eye``: eyelid gap / eye width;
+    ``yaw``/``pitch``: nose tip from the eye line's middle, sideways and down (head turn and nod).
+    """
+
+    mouth_open: float
+    mouth_width: float
+    corner_lift: float
+    brow: float
+    right_eye: float
+    left_eye: float
+    yaw: float
+    pitch: float
+
+
+def upright(landmarks: np.ndarray) -> np.ndarray:
+    """The measured points ``(len(POINTS), 2)`` turned so the eye line is level, in eye-corner units,
+    the middle of the eye line at the origin."""
+    pts = landmarks[list(POINTS), :2].astype(np.float64)
+    right, left = pts[0], pts[3]
+    d = left - right
+    iod = max(1e-6, math.hypot(d[0], d[1]))
+    c, s = d / iod
+    rot = np.array([[c, s], [-s, c]])
+    return (pts - (right + left) / 2.0) @ rot.T / iod
+
+
+def measure(landmarks: np.ndarray) -> Measures:
+    """The measures of one face's ``(468, 2+)`` landmarks (frame pixels)."""
+    p = dict(zip(POINTS, upright(landmarks), strict=True))
+
+    def dist(a: int, b: int) -> float:
+        return float(np.linalg.norm(p[a] - p[b]))
+
+    width = max(1e-6, dist(MOUTH_RIGHT, MOUTH_LEFT))
+    lip_centre_y = (p[INNER_LIP_TOP][1] + p[INNER_LIP_BOTTOM][1]) / 2.0
+    corners_y = (p[MOUTH_RIGHT][1] + p[MOUTH_LEFT][1]) / 2.0
+    brow = ((p[RIGHT_EYE_TOP][1] - p[RIGHT_BROW_MID][1]) + (p[LEFT_EYE_TOP][1] - p[LEFT_BROW_MID][1])) / 2.0
+    return Measures(
+        mouth_open=dist(INNER_LIP_TOP, INNER_LIP_BOTTOM) / width,
+        mouth_width=width,
+        corner_lift=float(lip_centre_y - corners_y),
+        brow=float(brow),
+        right_eye=dist(RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM) / max(1e-6, dist(RIGHT_EYE_OUTER, RIGHT_EYE_INNER)),
+        left_eye=dist(LEFT_EYE_TOP, LEFT_EYE_BOTTOM) / max(1e-6, dist(LEFT_EYE_OUTER, LEFT_EYE_INNER)),
+        yaw=float(p[NOSE_TIP][0]),
+        pitch=float(p[NOSE_TIP][1]),
+    )
