@@ -43,8 +43,9 @@ def bench_expressions(settings: BenchSettings) -> dict[str, Any]:
                 ref.append((t2 - t1) * 1000.0)
     return {"size": f"{settings.width}x{settings.height}", "threads": settings.threads, "frames": len(own),
             "per_frame": summarize_ms(own), "face_landmark_invoke": summarize_ms(ref),
-            "ratio_mean_to_face_invoke_median": round(statistics.fmean(own) / statistics.median(ref), 3),
-            "target": "mean per frame / face-landmark invoke <= 0.15, one thread"}
+            "ratio_to_face_invoke": round(statistics.fmean(own) / statistics.fmean(ref), 3),
+            "ratio_of_medians": round(statistics.median(own) / statistics.median(ref), 3),
+            "target": "ratio_to_face_invoke (means, interleaved) <= 0.15, one thread"}
 
 
 def expressions_benchmarks() -> list[Benchmark]:

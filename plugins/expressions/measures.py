@@ -53,23 +53,19 @@ def upright(landmarks: np.ndarray) -> np.ndarray:
 
 
 def measure(landmarks: np.ndarray) -> Measures:
-    """The measures of one face's ``(468, 2+)`` landmarks (frame pixels)."""
-    p = dict(zip(POINTS, upright(landmarks), strict=True))
-
-    def dist(a: int, b: int) -> float:
-        return float(np.linalg.norm(p[a] - p[b]))
-
-    width = max(1e-6, dist(MOUTH_RIGHT, MOUTH_LEFT))
-    lip_centre_y = (p[INNER_LIP_TOP][1] + p[INNER_LIP_BOTTOM][1]) / 2.0
-    corners_y = (p[MOUTH_RIGHT][1] + p[MOUTH_LEFT][1]) / 2.0
-    brow = ((p[RIGHT_EYE_TOP][1] - p[RIGHT_BROW_MID][1]) + (p[LEFT_EYE_TOP][1] - p[LEFT_BROW_MID][1])) / 2.0
+    """The measures of one face's ``(468, 2+)`` landmarks (frame pixels). Plain floats after one
+    NumPy transform: on 15 points the calls, not the arithmetic, are the cost."""
+    points = upright(landmarks).tolist()
+    (rox, roy), (rix, riy), (lix, liy), (lox, loy), (rtx, rty), (rbx, rby), (ltx, lty), (lbx, lby) = points[:8]
+    (mrx, mry), (mlx, mly), (utx, uty), (ubx, uby), (_, rbry), (_, lbry), (nx, ny) = points[8:]
+    width = max(1e-6, math.hypot(mlx - mrx, mly - mry))
     return Measures(
-        mouth_open=dist(INNER_LIP_TOP, INNER_LIP_BOTTOM) / width,
+        mouth_open=math.hypot(ubx - utx, uby - uty) / width,
         mouth_width=width,
-        corner_lift=float(lip_centre_y - corners_y),
-        brow=float(brow),
-        right_eye=dist(RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM) / max(1e-6, dist(RIGHT_EYE_OUTER, RIGHT_EYE_INNER)),
-        left_eye=dist(LEFT_EYE_TOP, LEFT_EYE_BOTTOM) / max(1e-6, dist(LEFT_EYE_OUTER, LEFT_EYE_INNER)),
-        yaw=float(p[NOSE_TIP][0]),
-        pitch=float(p[NOSE_TIP][1]),
+        corner_lift=(uty + uby) / 2.0 - (mry + mly) / 2.0,
+        brow=((rty - rbry) + (lty - lbry)) / 2.0,
+        right_eye=math.hypot(rbx - rtx, rby - rty) / max(1e-6, math.hypot(rix - rox, riy - roy)),
+        left_eye=math.hypot(lbx - ltx, lby - lty) / max(1e-6, math.hypot(lox - lix, loy - liy)),
+        yaw=nx,
+        pitch=ny,
     )

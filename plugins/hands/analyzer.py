@@ -19,16 +19,18 @@ from edgefx.plugins.hands.landmarks import HandLandmarker
 from edgefx.plugins.hands.tracker import Hand, HandTracker
 from edgefx.vision.one_euro import FilterParams
 
-LEVEL_INTERVALS = {"full": (1, 1), "balanced": (2, 2), "lite": (4, 3)}
-"""Per quality level: multipliers of ``detect_interval`` (while tracking) and ``search_interval``
-(while no hand is in view)."""
+LEVEL_INTERVALS = {"full": (1, 1, 1), "balanced": (2, 1.5, 2), "lite": (4, 2, 3)}
+"""Per quality level: multipliers of ``detect_interval`` (while tracking), ``search_interval``
+(while no hand is in view) and ``landmark_interval``."""
 
 
 class HandsAnalyzer(Analyzer):
     """Hands with 21 landmarks, handedness and gesture each; result: ``list[Hand]`` (empty when none).
 
-    The palm detector is the expensive part and runs only every ``search_interval`` frames while no
-    hand is in view; levels stretch both detector intervals (a hand is then found later).
+    The palm detector is the expensive part (about 8x the face-landmark model) and runs only every
+    ``search_interval`` frames while no hand is in view, so a hand is found within about a second;
+    the landmark model (about 3x) runs every ``landmark_interval`` frames, hands are extrapolated in
+    between. Levels stretch all three intervals.
     Publishes ``Event("gesture", t, "hands", {"gesture", "who", "since", "held_s"})`` on every
     analyzed frame a gesture is shown (``who``: the hand id, or both ids for two-hand gestures);
     ``[[triggers]]`` with ``gesture = "..."`` turn them into effect actions.
@@ -40,8 +42,10 @@ class HandsAnalyzer(Analyzer):
         "model": Option("lite", "models: 'lite' (faster) or 'full' (palm detector and landmarks)",
                         choices=("lite", "full")),
         "max_hands": Option(2, "most hands tracked at once", min=1, max=4),
-        "detect_interval": Option(10, "frames between detector runs while tracking (a second hand)", min=1, max=10000),
-        "search_interval": Option(6, "frames between detector runs while no hand is in view", min=1, max=10000),
+        "detect_interval": Option(60, "frames between detector runs while tracking (a second hand)", min=1, max=10000),
+        "search_interval": Option(40, "frames between detector runs while no hand is in view", min=1, max=10000),
+        "landmark_interval": Option(2, "frames between landmark runs while tracking (extrapolated between)",
+                                    min=1, max=100),
         "min_detection_score": Option(0.5, "palm detector score threshold", min=0.0, max=1.0),
         "min_presence": Option(0.5, "hand presence below which a track is lost", min=0.0, max=1.0),
         "threads": Option(1, "LiteRT threads per model", min=1, max=8),
@@ -70,9 +74,10 @@ class HandsAnalyzer(Analyzer):
     def set_level(self, level: str) -> None:
         super().set_level(level)
         if self.tracker is not None:
-            track_mul, search_mul = LEVEL_INTERVALS[level]
+            track_mul, search_mul, landmark_mul = LEVEL_INTERVALS[level]
             self.tracker.detect_interval = self.settings["detect_interval"] * track_mul
-            self.tracker.search_interval = self.settings["search_interval"] * search_mul
+            self.tracker.search_interval = round(self.settings["search_interval"] * search_mul)
+            self.tracker.landmark_interval = self.settings["landmark_interval"] * landmark_mul
 
     def analyze(self, frame: Frame, ctx: FrameContext) -> list[Hand]:
         if self.tracker is None:

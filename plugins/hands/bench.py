@@ -54,7 +54,8 @@ def interleaved_ms(analyze, frames: list[np.ndarray], reference) -> tuple[list[f
 def bench_hands(settings: BenchSettings) -> dict[str, Any]:
     """Hands analyzer per frame while tracking one real hand, and over frames with no hand in view
     (the scikit-image astronaut moving, as in the faces bench: the detector runs every
-    ``search_interval`` frames), each against the face-landmark model's invoke."""
+    ``search_interval`` frames), each against the face-landmark model's invoke right after each
+    frame. Means, not medians: the detector and landmark runs come every few frames."""
     from edgefx.plugins.faces.bench import moving_face_frames
     from edgefx.plugins.faces.landmarks import FaceLandmarker
     from edgefx.plugins.hands.analyzer import HandsAnalyzer
@@ -62,11 +63,12 @@ def bench_hands(settings: BenchSettings) -> dict[str, Any]:
     count = 60 if settings.quick else 200
     face_model = FaceLandmarker(threads=settings.threads).model
     figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "threads": settings.threads}
-    scenes = {"tracking": moving_hand_frames(settings.width, settings.height, count),
-              "no_hand": moving_face_frames(settings.width, settings.height, count)}
+    hand = moving_hand_frames(settings.width, settings.height, count)
+    scenes = {"tracking": (hand, {}), "no_hand": (moving_face_frames(settings.width, settings.height, count), {}),
+              "tracking_every_frame": (hand, {"landmark_interval": 1})}
     with opencv_threads(settings.threads):
-        for scene, frames in scenes.items():
-            analyzer = HandsAnalyzer({"threads": settings.threads, "max_hands": 2})
+        for scene, (frames, extra) in scenes.items():
+            analyzer = HandsAnalyzer({"threads": settings.threads, "max_hands": 2, **extra})
             analyzer.start()
             tracker = analyzer.tracker
             assert tracker is not None
@@ -82,12 +84,12 @@ def bench_hands(settings: BenchSettings) -> dict[str, Any]:
             figures[scene] = {
                 "per_frame": summarize_ms(own), "mean_ms": round(statistics.fmean(own), 3),
                 "face_landmark_invoke": summarize_ms(ref),
-                "ratio_mean_to_face_invoke_median": round(statistics.fmean(own) / statistics.median(ref), 3),
+                "ratio_to_face_invoke": round(statistics.fmean(own) / statistics.fmean(ref), 3),
                 "detector_share": round((tracker.detector_runs - runs) / len(frames), 3),
                 "frames_with_a_hand": round(sum(1 for n in found if n) / len(found), 3),
             }
-    figures["target"] = ("mean per frame / face-landmark invoke: <= 2.0 tracking, <= 0.25 with no hand in view, "
-                         "1280x720, one thread")
+    figures["target"] = ("ratio_to_face_invoke (mean per frame / mean face-landmark invoke, interleaved): <= 2.0 "
+                         "tracking, <= 0.25 no_hand; 1280x720, one thread; tracking_every_frame is for information")
     return figures
 
 

@@ -1,7 +1,8 @@
 """Multi-hand tracking as MediaPipe's hand graph does it: the palm detector finds hands, then each
 hand's next region comes from its own landmarks. The detector runs again only when no hand is
 tracked (every ``search_interval`` frames) or every ``detect_interval`` frames while tracking (to
-pick up a second hand). Ids stay with their track.
+pick up a second hand). The landmark model runs every ``landmark_interval`` frames; in between each
+hand is extrapolated at its velocity. Ids stay with their track.
 """
 
 from __future__ import annotations
@@ -95,10 +96,12 @@ class HandTracker:
 
     def __init__(self, detector: PalmDetector, landmarker: HandLandmarker, max_hands: int = 2,
                  detect_interval: int = 10, search_interval: int = 1, min_presence: float = 0.5,
-                 filter_params: FilterParams | None = None) -> None:
+                 filter_params: FilterParams | None = None, landmark_interval: int = 1) -> None:
         self.detector, self.landmarker = detector, landmarker
         self.max_hands, self.min_presence = max_hands, min_presence
         self.detect_interval, self.search_interval = detect_interval, search_interval
+        self.landmark_interval = landmark_interval
+        self.since_landmarks = 0
         self.filter_params = filter_params or FilterParams()
         self.tracks: list[Track] = []
         self.next_id = 1
@@ -110,8 +113,12 @@ class HandTracker:
         h, w = image.shape[:2]
         self.since_detection += 1
         interval = self.detect_interval if self.tracks else self.search_interval
-        full = len(self.tracks) >= self.max_hands
-        new = self._detect(image) if self.since_detection >= interval and not full else []
+        detect = self.since_detection >= interval and len(self.tracks) < self.max_hands
+        self.since_landmarks += 1
+        if self.tracks and not detect and self.since_landmarks < self.landmark_interval:
+            return self.carry(t)
+        self.since_landmarks = 0
+        new = self._detect(image) if detect else []
         kept = []
         for track in self.tracks + new:
             result = self._landmarks(image, track.roi)
