@@ -25,7 +25,8 @@ class Measures:
     """One face's measures on one frame (all divided by the eye-corner distance).
 
     ``mouth_open``: inner lip gap / mouth width; ``mouth_width``: mouth corner to corner;
-    ``corner_lift``: how far the mouth corners sit above the lip centre; ``brow``: eyebrow middle
+    ``corner_lift``: how far the mouth corners sit above the upper lip's middle (not the lower lip's:
+    an opened mouth is no smile); ``brow``: eyebrow middle
     to upper eyelid, both sides averaged; ``right_eye``/``left_eye``: eyelid gap / eye width;
     ``yaw``/``pitch``: nose tip from the eye line's middle, sideways and down (head turn and nod).
     """
@@ -62,7 +63,7 @@ def measure(landmarks: np.ndarray) -> Measures:
     return Measures(
         mouth_open=math.hypot(ubx - utx, uby - uty) / width,
         mouth_width=width,
-        corner_lift=(uty + uby) / 2.0 - (mry + mly) / 2.0,
+        corner_lift=uty - (mry + mly) / 2.0,
         brow=((rty - rbry) + (lty - lbry)) / 2.0,
         right_eye=math.hypot(rbx - rtx, rby - rty) / max(1e-6, math.hypot(rix - rox, riy - roy)),
         left_eye=math.hypot(lbx - ltx, lby - lty) / max(1e-6, math.hypot(lox - lix, loy - liy)),

@@ -16,12 +16,14 @@ import numpy as np
 from edgefx.plugins.expressions.measures import Measures
 
 EXPRESSIONS = ("mouth_open", "smile", "eyebrows_raised", "wink_left", "wink_right", "blink", "nod", "shake")
-NEUTRAL_CAP = {"mouth_open": 0.12, "smile": 0.68, "brow": 0.22, "eye": 0.40}
+NEUTRAL_CAP = {"mouth_open": 0.12, "smile": 0.62, "brow": 0.22, "eye": 0.45}
 DEFAULT_NEUTRAL = {"mouth_open": 0.05, "smile": 0.60, "brow": 0.18, "eye": 0.32}
-MARGIN = {"mouth_open": 0.20, "smile": 0.10, "brow": 0.06}
+MARGIN = {"mouth_open": 0.20, "smile": 0.08, "brow": 0.06}
 """How far above its neutral a measure must go to count (eye-corner units)."""
-EYE_CLOSED, EYE_OPEN = 0.5, 0.75
-"""An eye is closed below this fraction of its neutral opening, and open above the second."""
+EYE_CLOSED, EYE_OPEN = 0.86, 0.93
+"""An eye is closed below this fraction of its neutral opening, and open above the second. The
+468-point mesh follows eyelids only partly: a fully shut eye measures about 0.75-0.8 of its open
+opening (tests/test_expressions_faces.py), so the closed threshold sits close to 1."""
 HEAD_SWING = 0.08
 """Nod / shake: the nose swings this far (eye-corner units) within ``HEAD_WINDOW_S``, mostly on one axis."""
 HEAD_WINDOW_S = 1.0
@@ -34,23 +36,25 @@ def smile_measure(m: Measures) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """A face's neutral: mouth opening, smile measure, brow height and eye opening."""
+    """A face's neutral: mouth opening, smile measure, brow height and each eye's opening."""
 
     mouth_open: float = DEFAULT_NEUTRAL["mouth_open"]
     smile: float = DEFAULT_NEUTRAL["smile"]
     brow: float = DEFAULT_NEUTRAL["brow"]
-    eye: float = DEFAULT_NEUTRAL["eye"]
+    right_eye: float = DEFAULT_NEUTRAL["eye"]
+    left_eye: float = DEFAULT_NEUTRAL["eye"]
 
     @classmethod
     def from_samples(cls, samples: Sequence[Measures]) -> Baseline:
         """The median of ``samples``, each capped at a neutral face's value."""
         def med(values: list[float]) -> float:
             return float(np.median(values))
-        eye = med([(m.left_eye + m.right_eye) / 2.0 for m in samples])
+        def eye(values: list[float]) -> float:
+            return min(max(med(values), 0.2), NEUTRAL_CAP["eye"])
         return cls(min(med([m.mouth_open for m in samples]), NEUTRAL_CAP["mouth_open"]),
                    min(med([smile_measure(m) for m in samples]), NEUTRAL_CAP["smile"]),
                    min(med([m.brow for m in samples]), NEUTRAL_CAP["brow"]),
-                   min(max(eye, 0.2), NEUTRAL_CAP["eye"]))
+                   eye([m.right_eye for m in samples]), eye([m.left_eye for m in samples]))
 
 
 def face_expressions(m: Measures, base: Baseline) -> list[str]:
@@ -62,12 +66,12 @@ def face_expressions(m: Measures, base: Baseline) -> list[str]:
         out.append("smile")
     if m.brow > base.brow + MARGIN["brow"]:
         out.append("eyebrows_raised")
-    right_closed, left_closed = m.right_eye < EYE_CLOSED * base.eye, m.left_eye < EYE_CLOSED * base.eye
+    right_closed, left_closed = m.right_eye < EYE_CLOSED * base.right_eye, m.left_eye < EYE_CLOSED * base.left_eye
     if right_closed and left_closed:
         out.append("blink")
-    elif left_closed and m.right_eye > EYE_OPEN * base.eye:
+    elif left_closed and m.right_eye > EYE_OPEN * base.right_eye:
         out.append("wink_left")
-    elif right_closed and m.left_eye > EYE_OPEN * base.eye:
+    elif right_closed and m.left_eye > EYE_OPEN * base.left_eye:
         out.append("wink_right")
     return out
 
