@@ -151,6 +151,8 @@ class TriggerTable:
         self._fired_hold: dict[int, tuple[Any, float]] = {}
         """Rule index -> the hold (who, since) it last fired on: a held gesture fires once."""
         self.enabled = [rule.enabled for rule in rules]
+        self.fired: list[tuple[float, int]] = []
+        """(media time, rule index) of every rule that fired, in order."""
         self._pulses: dict[str, tuple[float | None, float]] = {}
         """Effect name -> (media time its pulse ends or None: from the next frame's time, seconds)."""
 
@@ -212,6 +214,7 @@ class TriggerTable:
             elif last is not None and 0 <= t - last < rule.debounce:
                 continue
             self._last[i] = t
+            self.fired.append((t, i))
             self._apply(rule, effect, event)
 
     def _apply(self, rule: Trigger, effect: Effect, event: Event) -> None:
