@@ -47,7 +47,8 @@ def hand_errors(model: str, tracked: bool) -> dict[str, list[float]]:
     photos = {name: photo(name) for name in PHOTOS}
     for case in REFERENCE["cases"]:
         image = placed(photos[case["photo"]], case["scale"], case["degrees"])
-        analyzer = HandsAnalyzer({"model": model, "smoothing": False})
+        # as MediaPipe's graph: palms on the frame they were found on, landmarks every frame
+        analyzer = HandsAnalyzer({"model": model, "smoothing": False, "detect_delay": 0, "landmark_interval": 1})
         analyzer.start()
         for i in range(TRACKED_FRAMES if tracked else 1):
             frame = Frame(image, i, Fraction(1, 30), i)

@@ -46,6 +46,8 @@ class HandsAnalyzer(Analyzer):
         "search_interval": Option(40, "frames between detector runs while no hand is in view", min=1, max=10000),
         "landmark_interval": Option(2, "frames between landmark runs while tracking (extrapolated between)",
                                     min=1, max=100),
+        "detect_delay": Option(2, "frames after which a palm search on the worker thread joins the tracks "
+                                  "(0: on its own frame, no thread)", min=0, max=30),
         "min_detection_score": Option(0.5, "palm detector score threshold", min=0.0, max=1.0),
         "min_presence": Option(0.5, "hand presence below which a track is lost", min=0.0, max=1.0),
         "threads": Option(1, "LiteRT threads per model", min=1, max=8),
@@ -68,7 +70,8 @@ class HandsAnalyzer(Analyzer):
         detector = PalmDetector(s["model"], threads=s["threads"], min_score=s["min_detection_score"])
         params = FilterParams(s["smoothing"], s["min_cutoff"], s["beta"])
         self.tracker = HandTracker(detector, HandLandmarker(s["model"], threads=s["threads"]), s["max_hands"],
-                                   min_presence=s["min_presence"], filter_params=params)
+                                   min_presence=s["min_presence"], filter_params=params,
+                                   detect_delay=s["detect_delay"])
         self.set_level(self.level)
 
     def set_level(self, level: str) -> None:
@@ -103,6 +106,8 @@ class HandsAnalyzer(Analyzer):
                 for h in result or []]
 
     def close(self) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
         self.tracker = None
 
 

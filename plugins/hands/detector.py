@@ -42,9 +42,19 @@ class PalmDetector:
 
     def detect(self, image: np.ndarray) -> list[PalmDetection]:
         """Palms in ``image`` (HxWx3 uint8 BGR)."""
+        return self.infer(self.prepare(image))
+
+    def prepare(self, image: np.ndarray) -> tuple[float, int, int]:
+        """Letterbox ``image`` into the model's input tensor; returns the scale and padding for
+        ``infer``. Split from ``infer`` so the model can run on another thread without a frame copy."""
         scale, px, py = letterbox(image, self.canvas)
         rgb = cv2.cvtColor(self.canvas, cv2.COLOR_BGR2RGB)
         np.divide(rgb, np.float32(255.0), out=self.model.input_tensor()[0], dtype=np.float32)
+        return scale, px, py
+
+    def infer(self, placement: tuple[float, int, int]) -> list[PalmDetection]:
+        """Run the model on the prepared input; palms in frame pixels."""
+        scale, px, py = placement
         raw, logits = self.model.invoke()
         scores = sigmoid(logits[0, :, 0])
         keep = scores >= self.min_score

@@ -1,17 +1,21 @@
 """Multi-hand tracking as MediaPipe's hand graph does it: the palm detector finds hands, then each
 hand's next region comes from its own landmarks. The detector runs again only when no hand is
 tracked (every ``search_interval`` frames) or every ``detect_interval`` frames while tracking (to
-pick up a second hand). The landmark model runs every ``landmark_interval`` frames; in between each
-hand is extrapolated at its velocity. Ids stay with their track.
+pick up a second hand). The palm model, the costliest step (longer than a Pi's frame budget on its
+own), runs on a worker thread: started on one frame, its palms join the tracks ``detect_delay``
+frames later (waiting for it then if needed), so the result does not depend on timing and no frame
+carries the whole detector. The landmark model runs every ``landmark_interval`` frames; in between
+each hand is extrapolated at its velocity. Ids stay with their track.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.hands.detector import PalmDetector
+from edgefx.plugins.hands.detector import PalmDetection, PalmDetector
 from edgefx.plugins.hands.gestures import hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker, HandResult, roi_from_detection, roi_from_landmarks
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
@@ -96,12 +100,16 @@ class HandTracker:
 
     def __init__(self, detector: PalmDetector, landmarker: HandLandmarker, max_hands: int = 2,
                  detect_interval: int = 10, search_interval: int = 1, min_presence: float = 0.5,
-                 filter_params: FilterParams | None = None, landmark_interval: int = 1) -> None:
+                 filter_params: FilterParams | None = None, landmark_interval: int = 1,
+                 detect_delay: int = 0) -> None:
         self.detector, self.landmarker = detector, landmarker
         self.max_hands, self.min_presence = max_hands, min_presence
         self.detect_interval, self.search_interval = detect_interval, search_interval
-        self.landmark_interval = landmark_interval
+        self.landmark_interval, self.detect_delay = landmark_interval, detect_delay
         self.since_landmarks = 0
+        self.pending: tuple[Future[list[PalmDetection]], int] | None = None
+        """The palm search on the worker and the number of frames until its palms are taken."""
+        self._worker: ThreadPoolExecutor | None = None
         self.filter_params = filter_params or FilterParams()
         self.tracks: list[Track] = []
         self.next_id = 1
@@ -112,13 +120,14 @@ class HandTracker:
         """Track hands on ``image`` (HxWx3 uint8 BGR) taken at time ``t`` seconds; returns them by id."""
         h, w = image.shape[:2]
         self.since_detection += 1
+        new = self._collect()
         interval = self.detect_interval if self.tracks else self.search_interval
-        detect = self.since_detection >= interval and len(self.tracks) < self.max_hands
+        if self.pending is None and self.since_detection >= interval and len(self.tracks) < self.max_hands:
+            new += self._detect(image)
         self.since_landmarks += 1
-        if self.tracks and not detect and self.since_landmarks < self.landmark_interval:
+        if self.tracks and not new and self.since_landmarks < self.landmark_interval:
             return self.carry(t)
         self.since_landmarks = 0
-        new = self._detect(image) if detect else []
         kept = []
         for track in self.tracks + new:
             result = self._landmarks(image, track.roi)
@@ -128,6 +137,13 @@ class HandTracker:
             kept.append(track)
         self.tracks = self._without_duplicates(kept)
         return [track.hand() for track in self.tracks]
+
+    def close(self) -> None:
+        """Stop the worker thread (a search under way is dropped)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
+        self.pending = None
 
     def carry(self, t: float) -> list[Hand]:
         """Hands at time ``t`` without running any model: each track extrapolated at its velocity."""
@@ -139,11 +155,32 @@ class HandTracker:
         return result if result.presence >= self.min_presence else None
 
     def _detect(self, image: np.ndarray) -> list[Track]:
+        """Start a palm search; with ``detect_delay`` 0 its new tracks now, else later (``_collect``)."""
         self.since_detection = 0
         self.detector_runs += 1
+        placement = self.detector.prepare(image)
+        if self.detect_delay == 0:
+            return self._new_tracks(self.detector.infer(placement))
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="edgefx-palms")
+        self.pending = (self._worker.submit(self.detector.infer, placement), self.detect_delay)
+        return []
+
+    def _collect(self) -> list[Track]:
+        """New tracks of the search under way once its delay is over (waits for it then)."""
+        if self.pending is None:
+            return []
+        future, frames_left = self.pending
+        if frames_left > 1:
+            self.pending = (future, frames_left - 1)
+            return []
+        self.pending = None
+        return self._new_tracks(future.result())
+
+    def _new_tracks(self, detections: list[PalmDetection]) -> list[Track]:
         regions = [_square_box(track.roi) for track in self.tracks]
         new = []
-        for det in self.detector.detect(image):
+        for det in detections:
             if len(self.tracks) + len(new) >= self.max_hands:
                 break
             roi = roi_from_detection(det)
