@@ -52,10 +52,11 @@ class BatchReport:
         return [o for o in self.final if o.status == "failed"]
 
     def per_worker(self) -> dict[str, dict[str, Any]]:
-        """Files, frames, busy seconds and frames per second of each worker (all attempts)."""
+        """Files, frames, busy seconds and frames per second of each worker (all attempts but those
+        whose worker died: they are named among the failures)."""
         rows: dict[str, dict[str, Any]] = {}
-        for o in self.attempts:
-            row = rows.setdefault(o.worker or "(died)", {"node": o.node, "files": 0, "frames": 0, "seconds": 0.0})
+        for o in (o for o in self.attempts if o.worker):
+            row = rows.setdefault(o.worker, {"node": o.node, "files": 0, "frames": 0, "seconds": 0.0})
             row["files"] += 1
             row["frames"] += o.frames
             row["seconds"] += o.seconds
