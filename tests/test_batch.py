@@ -206,6 +206,21 @@ def test_killed_batch_resumes_with_what_was_left(corpus, local_out, tmp_path):
     assert not [p for p in out.rglob(".*")]
 
 
+def test_sigterm_stops_the_workers_and_keeps_what_finished(corpus, tmp_path):
+    out = tmp_path / "out"
+    proc = batch(corpus, "--out", out, "--workers", "2")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not ((out / "manifest.jsonl").exists() and manifest(out)):
+        time.sleep(0.02)
+    workers = _descendants(proc.pid)
+    proc.terminate()
+    code, text = finish(proc)
+    assert code == 130, text
+    assert "(interrupted)" in text
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the batch"
+    assert {line["status"] for line in manifest(out)} == {"done"}
+
+
 def test_missing_model_fails_each_file_with_the_fix(corpus, tmp_path):
     clips = sorted(corpus.rglob("*.mp4"))[:2]
     code, text = finish(batch(*clips, "--out", tmp_path / "out", "--workers", "1",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import signal
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def fingerprint(settings: Any, max_frames: int) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, registry: Any) -> int:
-    """Plan, run and sum up a batch; exit 0 when every file is done, 1 when some failed, 130 on Ctrl-C."""
+    """Plan, run and sum up a batch; exit 0 when every file is done, 1 when some failed, 130 on Ctrl-C
+    or SIGTERM (the workers are stopped; the next run does what was left)."""
     from tqdm import tqdm
 
     from edgefx.batch.driver import run_batch, summary_lines
@@ -93,9 +95,11 @@ def cmd_batch(args: argparse.Namespace, registry: Any) -> int:
             bar.update(1)
             bar.set_postfix(frames=frames, failed=failed, refresh=False)
 
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
     try:
         report = run_batch(jobs, executor, manifest, on_outcome)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         bar.close()
     for line in summary_lines(report, executor.where, str(args.out)):
         print(line)
