@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from edgefx.batch.bench import make_corpus
+from edgefx.batch.manifest import MANIFEST_NAME, Manifest, Outcome
 from edgefx.batch.plan import plan_jobs
 from edgefx.cli import main
 from edgefx.errors import ConfigError
@@ -88,6 +89,18 @@ def test_plan_takes_files_folders_and_globs_and_mirrors_names(corpus, tmp_path):
     assert len(plan_jobs([str(tmp_path)], out)) == 2  # their folder mirrors them apart
     with pytest.raises(ConfigError, match="does not exist"):
         plan_jobs([str(corpus / "nothing.mp4")], out)
+
+
+def test_manifest_refuses_other_settings_and_survives_a_cut_last_line(tmp_path):
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"finished output")
+    done = Outcome(str(tmp_path / "in.mp4"), str(clip), "done", 12, 0.5, settings="aaa")
+    (tmp_path / MANIFEST_NAME).write_text(done.line() + "\n" + done.line()[:30])  # killed while writing
+    assert list(Manifest(tmp_path, "aaa").finished()) == [done.input]
+    with pytest.raises(ConfigError, match="other settings"):
+        Manifest(tmp_path, "bbb").finished()
+    clip.unlink()  # a done line whose output is gone is done again
+    assert Manifest(tmp_path, "aaa").finished() == {}
 
 
 def test_local_batch_outputs_equal_edgefx_run(corpus, local_out, tmp_path):
