@@ -1,7 +1,8 @@
 """What a worker does with one file: ``edgefx run``'s own code path (``edgefx.runner.execute``) with
 the file as the input and a temporary name as the output, renamed to the final name only when
-the whole input went through. Any failure is returned as a ``failed`` outcome with its reason;
-the temporary file is removed, so nothing half-written is left."""
+the whole input went through (a final name that holds a file edgefx did not write is refused, as
+``edgefx run`` refuses it, unless ``output.overwrite``). Any failure is returned as a ``failed``
+outcome with its reason; the temporary file is removed, so nothing half-written is left."""
 
 from __future__ import annotations
 
@@ -49,13 +50,16 @@ def file_settings(settings: Settings, job: Job) -> Settings:
 def process_file(settings: Settings, job: Job, max_frames: int = 0, attempt: int = 1,
                  stats: bool = False) -> Outcome:
     """Run ``settings`` over ``job.input`` into ``job.output``; never raises for a bad file."""
+    from edgefx.io.protect import check_outputs
     from edgefx.runner import execute
 
     outcome = Outcome(str(job.input), str(job.output), "failed", attempt=attempt,
                       worker=f"{socket.gethostname()}:{os.getpid()}", node=socket.gethostname())
     start = time.perf_counter()
     try:
+        check_outputs(str(job.input), {"output": (job.output, "video")}, settings.output["overwrite"])
         job.output.parent.mkdir(parents=True, exist_ok=True)
+        job.temp.unlink(missing_ok=True)  # left by a killed batch: ours by its name
         result = execute(file_settings(settings, job), registry(), max_frames=max_frames)
         outcome.seconds = round(time.perf_counter() - start, 3)
         outcome.frames = result.summary.get("frames", 0)
