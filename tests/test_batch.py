@@ -245,6 +245,16 @@ def test_sigterm_stops_the_workers_and_keeps_what_finished(corpus, tmp_path):
     assert {line["status"] for line in manifest(out)} == {"done"}
 
 
+def test_a_file_edgefx_did_not_write_is_not_replaced(corpus, tmp_path):
+    clip = sorted(corpus.rglob("*.mp4"))[0]
+    foreign = tmp_path / "out" / clip.name
+    foreign.parent.mkdir()
+    foreign.write_bytes(b"someone's own notes")
+    code, text = finish(batch(clip, "--out", foreign.parent, "--workers", "1"))
+    assert code == 1 and "is not an earlier edgefx video output" in text and "--overwrite" in text, text
+    assert foreign.read_bytes() == b"someone's own notes"
+
+
 def test_missing_model_fails_each_file_with_the_fix(corpus, tmp_path):
     clips = sorted(corpus.rglob("*.mp4"))[:2]
     code, text = finish(batch(*clips, "--out", tmp_path / "out", "--workers", "1",
