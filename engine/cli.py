@@ -1,4 +1,4 @@
-"""The ``edgefx`` command: run | analyze | bench | plugins | models | doctor (plus plugin commands)."""
+"""The ``edgefx`` command: run | batch | analyze | bench | plugins | models | doctor (plus plugin commands)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,12 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     mfetch.set_defaults(func=cmd_models_fetch)
     mlist = msub.add_parser("list", help="every model: present / missing / corrupt")
     mlist.set_defaults(func=cmd_models_list)
+
+    from edgefx.batch.command import add_arguments as add_batch_arguments
+
+    batch = sub.add_parser("batch", help="one preset over many recordings: local worker processes or a Ray cluster")
+    _add_job_args(batch)
+    add_batch_arguments(batch)
 
     doctor = sub.add_parser("doctor", help="what will and will not work on this machine, and why")
     doctor.set_defaults(func=cmd_doctor)

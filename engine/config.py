@@ -5,7 +5,7 @@ Layout of a preset::
 
     extends = "default"          # optional
     [input]   url, width, height, fps, pixel_format, audio
-    [output]  url, codec, preset, crf, bitrate, gop_seconds
+    [output]  url, codec, preset, crf, bitrate, gop_seconds, threads
     [run]     effects = [...], analyzers = [...], max_failures, stats
     [scheduler] budget_ms, fps_target, priority, cap, ... (see docs/scheduler.md)
     [control] enabled, host, port, token, media, preview_fps (see docs/streaming.md)
@@ -61,6 +61,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "crf": Option(23, "x264 quality (lower is better) when bitrate is 0", min=0, max=51),
         "bitrate": Option(0, "video bitrate in kbit/s (0 = quality-based)", min=0, max=100000),
         "gop_seconds": Option(2.0, "keyframe interval in seconds", min=0.1, max=20),
+        "threads": Option(0, "encoder threads (0 = the encoder's own choice)", min=0, max=64),
         "overwrite": Option(False, "replace an existing file edgefx did not write (--overwrite)"),
     },
     "run": {

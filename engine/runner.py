@@ -85,7 +85,8 @@ def open_source(settings: Settings, registry: Registry) -> Source:
 def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     """Open the configured output for the source's stream."""
     cfg = settings.output
-    request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"])
+    request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
+                          threads=cfg["threads"])
     return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
 
 
