@@ -148,3 +148,30 @@ class FaceDetector:
             corners = to_frame(box.reshape(2, 2)).ravel()
             out.append(Detection(corners.astype(np.float32), to_frame(kp).astype(np.float32), score))
         return out
+
+
+class AutoDetector:
+    """Short-range BlazeFace first, full-range only when it finds no face: near faces cost what they
+    did, faces too far for the short-range model (under about a fifth of the frame) are still found.
+    ``full_runs`` counts the fallbacks."""
+
+    def __init__(self, threads: int = 1, min_score: float | None = None) -> None:
+        self.short = FaceDetector("short", threads, min_score)
+        self.full = FaceDetector("full", threads, min_score)
+        self.full_runs = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in ``image`` (HxWx3 uint8 BGR), best first."""
+        found = self.short.detect(image)
+        if found:
+            return found
+        self.full_runs += 1
+        return self.full.detect(image)
+
+
+def make_detector(model: str, threads: int = 1, min_score: float | None = None) -> FaceDetector | AutoDetector:
+    """The detector for the ``faces`` option ``model``: ``"short"``, ``"full"`` or ``"auto"``."""
+    if model == "auto":
+        return AutoDetector(threads, min_score)
+    return FaceDetector(model, threads, min_score)
+

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.faces.detector import FaceDetector, box_iou
+from edgefx.plugins.faces.detector import AutoDetector, FaceDetector, box_iou
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
 from edgefx.vision.one_euro import OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
@@ -94,7 +94,7 @@ class FaceTracker:
     ``detector_runs`` and ``landmark_runs`` count model calls (for tests and benchmarks).
     """
 
-    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, max_faces: int = 2,
+    def __init__(self, detector: FaceDetector | AutoDetector, landmarker: FaceLandmarker, max_faces: int = 2,
                  detect_interval: int = 10, search_interval: int = 1, min_presence: float = 0.5,
                  filter_params: FilterParams | None = None) -> None:
         self.detector, self.landmarker = detector, landmarker
