@@ -9,6 +9,7 @@ at full output resolution with coordinates that match, and ``on_frame`` consumer
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import cv2
@@ -20,8 +21,13 @@ from edgefx.options import Option
 from edgefx.plugin import Analyzer, Effect, Layer
 from edgefx.plugins.studio.framing import Framer, FramingRule, framing_target
 
+log = logging.getLogger(__name__)
+
 CHANGE_STEP = 8
 """Sampling step (pixels) of the picture change measured here when the source does not measure it."""
+CUT_WINDOW = 0.5
+"""Seconds after a scene cut during which the framing jumps instead of gliding (the faces of the new
+scene are found a frame or two after the cut)."""
 
 
 class AutoFrame(Effect):
@@ -43,6 +49,8 @@ class AutoFrame(Effect):
                              min=0.0, max=600.0),
         "cut_threshold": Option(40.0, "picture change (mean absolute difference, 0-255) taken as a scene cut",
                                 min=1.0, max=255.0),
+        "confirm": Option(0.3, "seconds a new face must stay before it is framed (a false detection is not)",
+                          min=0.0, max=10.0),
         "max_age": Option(5, "ignore face results older than this many frames", min=0, max=1000),
     }
 
@@ -57,6 +65,9 @@ class AutoFrame(Effect):
         self.sample: np.ndarray | None = None
         self.view: View | None = None
         self.cuts = 0
+        self.snap_until = -1e9
+        self.first_seen: dict[int, float] = {}
+        self._warned = False
 
     def attach(self, analyzers: dict[str, Analyzer]) -> None:
         """The run's analyzers, whose results are mapped onto the framed picture (called at startup)."""
@@ -83,6 +94,11 @@ class AutoFrame(Effect):
         faces = ctx.get("faces") or []
         if ctx.age.get("faces", 0) > s["max_age"]:
             faces = []
+        if self._scene_cut(frame):  # the old scene's framing means nothing now
+            self.cuts += 1
+            self.snap_until, self.last_face_time = frame.time + CUT_WINDOW, -1e9
+        self.first_seen = {f.id: self.first_seen.get(f.id, frame.time) for f in faces}
+        faces = [f for f in faces if frame.time - self.first_seen[f.id] >= s["confirm"] - 1e-6]
         if faces:
             self.last_face_time = frame.time
         boxes = np.array([f.bbox for f in faces], np.float64).reshape(-1, 4)
@@ -92,14 +108,16 @@ class AutoFrame(Effect):
             wanted = self.framer.target if self.framer.crop is not None else framing_target(boxes, w, h, self.rule)
         dt = 0.0 if self.last_time is None else max(0.0, frame.time - self.last_time)
         self.last_time = frame.time
-        if self._scene_cut(frame):
-            self.cuts += 1
+        if frame.time <= self.snap_until:
             self.framer.reset(wanted)
-            crop = self.framer.crop
+            crop = wanted
         else:
             crop = self.framer.step(wanted, dt)
         self.view = self._render(frame, crop)
         if self.view is not None:
+            if not self.analyzers and not self._warned:
+                self._warned = True
+                log.warning("autoframe: no analyzers attached; results stay in source pixels (call attach)")
             ctx.reframe(self.view, self.analyzers)
 
     def _scene_cut(self, frame: Frame) -> bool:
@@ -109,7 +127,7 @@ class AutoFrame(Effect):
             sample = frame.image[::CHANGE_STEP, ::CHANGE_STEP, 1]
             change = float("inf") if self.sample is None else float(cv2.absdiff(sample, self.sample).mean())
             self.sample = sample.copy()
-        return self.last_time is not None and change > self.settings["cut_threshold"] and np.isfinite(change)
+        return change > self.settings["cut_threshold"] and np.isfinite(change)
 
     def _render(self, frame: Frame, crop: np.ndarray) -> View | None:
         """Scale the crop (rounded to whole pixels, the aspect kept) to the frame's size in place;
