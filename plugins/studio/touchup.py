@@ -1,8 +1,9 @@
 """The ``touchup`` effect: skin smoothing inside the face mesh, eyes, brows, lips and hair left sharp.
 
-Per face, on its box only: each colour channel is smoothed by a self-guided fast guided filter
-(``edgefx.vision.guided_filter``, coefficients at 1/4 of the size): flat, textured skin (pores, noise,
-small blemishes: variance below ``eps``) is flattened, strong edges keep their contrast. A skin mask
+Per face, on its box only: the box is shrunk to about 64 px wide and each colour channel smoothed there by a
+self-guided guided filter (``edgefx.vision.guided_filter``): skin texture (pores, noise, small
+blemishes: contrast below ``smoothness``) is flattened, the larger shapes of the face (nose, cheeks,
+shading) keep their contrast; the result is scaled back up, so no fine texture comes back. A skin mask
 (the face oval minus the eyes, brows and lips, feathered inwards, never past the oval) blends the
 smooth picture in at ``strength``; pixels outside the face are not touched. Optionally the eyes are
 brightened a little.
@@ -22,9 +23,10 @@ from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face
 from edgefx.vision.guided_filter import guided_filter
 
-SUBSAMPLE = 4
-"""The guided filter's coefficients and the skin mask are computed at 1/SUBSAMPLE of the face box."""
-KEEP_SHARP = ((mesh.RIGHT_EYE, 1.5), (mesh.LEFT_EYE, 1.5), (mesh.RIGHT_BROW, 1.35), (mesh.LEFT_BROW, 1.35),
+SMALL_FACE = 64
+"""The smoothing and the skin mask are computed with the face box shrunk (by a whole factor) to about
+this many pixels wide."""
+KEEP_SHARP = ((mesh.RIGHT_EYE, 1.4), (mesh.LEFT_EYE, 1.4), (mesh.RIGHT_BROW, 1.3), (mesh.LEFT_BROW, 1.3),
               (mesh.LIPS_OUTER, 1.15))
 """Features left out of the skin mask, each grown by a factor about its centre (room for lashes, edges)."""
 
@@ -49,8 +51,9 @@ def skin_weight(landmarks: np.ndarray, origin: tuple[int, int], size: tuple[int,
     oval = np.zeros((h, w), np.uint8)
     cv2.fillPoly(oval, [shape(mesh.FACE_OVAL)], 255, cv2.LINE_AA, shift=4)
     skin = oval.copy()
+    oval = cv2.erode(oval, np.ones((3, 3), np.uint8))  # scaled back up, the mask stays inside the oval
     cv2.fillPoly(skin, [shape(indices, factor) for indices, factor in KEEP_SHARP], 0, cv2.LINE_AA, shift=4)
-    k = max(1, round(feather))
+    k = max(1, round(feather / 2))
     skin = cv2.erode(skin, np.ones((2 * k + 1, 2 * k + 1), np.uint8))  # the feather stays inside the skin
     skin = cv2.GaussianBlur(skin, (0, 0), feather / 2)
     return cv2.min(skin, oval).astype(np.float32) * (1.0 / 255.0)
@@ -64,7 +67,7 @@ class TouchUp(Effect):
     requires = ("faces",)
     options: ClassVar[dict[str, Option]] = {
         "strength": Option(0.7, "how much of the smoothed skin replaces the original (0 = off)", min=0.0, max=1.0),
-        "smoothness": Option(0.06, "skin texture contrast (0-1 of full scale) that is smoothed away; edges above "
+        "smoothness": Option(0.1, "skin texture contrast (0-1 of full scale) that is smoothed away; edges above "
                              "it stay", min=0.005, max=0.5),
         "eye_brighten": Option(0.0, "brighten the eyes: gain - 1 inside them (0 = off, 0.2 = 20% brighter)",
                                min=0.0, max=0.5),
@@ -84,18 +87,23 @@ class TouchUp(Effect):
         x0, y0 = np.floor(landmarks[:, :2].min(axis=0)).astype(int)
         x1, y1 = np.ceil(landmarks[:, :2].max(axis=0)).astype(int) + 1
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if x1 - x0 < 4 * SUBSAMPLE or y1 - y0 < 4 * SUBSAMPLE:
+        if x1 - x0 < 16 or y1 - y0 < 16:
             return
         roi = image[y0:y1, x0:x1]
-        face_w = x1 - x0
-        radius = max(1, round(face_w / 24 / SUBSAMPLE))  # about a pore cluster: 1/24 of the face width
-        weight = skin_weight(landmarks, (x0, y0), (x1 - x0, y1 - y0), 1.0 / SUBSAMPLE, max(1.0, radius))
-        if s["strength"] > 0 and weight.any():
-            weight = cv2.resize(weight, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-            weight *= s["strength"]
-            channels = cv2.split(roi.astype(np.float32) * np.float32(1.0 / 255.0))
+        subsample = max(1, (x1 - x0) // SMALL_FACE)
+        radius = max(1, round((x1 - x0) / 24 / subsample))  # about a pore cluster: 1/24 of the face width
+        weight_small = skin_weight(landmarks, (x0, y0), (x1 - x0, y1 - y0), 1.0 / subsample, 1.0 + radius / 2)
+        if s["strength"] > 0 and weight_small.any():
+            weight = cv2.resize(weight_small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+            inside = np.zeros(weight.shape, np.float32)  # exactly the oval's pixels: nothing outside changes
+            cv2.fillPoly(inside, [np.rint(landmarks[list(mesh.FACE_OVAL), :2] - (x0, y0)).astype(np.int32)],
+                         float(s["strength"]))
+            weight *= inside
+            small = cv2.resize(roi, weight_small.shape[::-1], interpolation=cv2.INTER_AREA)
+            channels = cv2.split(small.astype(np.float32) * np.float32(1.0 / 255.0))
             eps = s["smoothness"] ** 2
-            smooth = cv2.merge([guided_filter(c, c, radius, eps, SUBSAMPLE) for c in channels])
+            smooth = cv2.merge([guided_filter(c, c, radius, eps) for c in channels])
+            smooth = cv2.resize(smooth, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
             smooth = np.clip(smooth * 255.0 + 0.5, 0, 255).astype(np.uint8)
             roi[:] = cv2.blendLinear(smooth, roi, weight, 1.0 - weight)
         if s["eye_brighten"] > 0:
