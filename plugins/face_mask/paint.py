@@ -256,7 +256,7 @@ def paint_hat(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     image = np.zeros((h, w, 4), np.uint8)
     top = points[mesh.FOREHEAD_TOP]  # the upper forehead: the crown of the head is about half an eye distance up
     face_w = float(np.linalg.norm(points[mesh.LEFT_CHEEK] - points[mesh.RIGHT_CHEEK]))
-    brim_y = top[1] - 0.45 * d
+    brim_y = top[1] - 0.3 * d
     cx = top[0]
     crown_w, crown_h = 0.8 * face_w, 1.1 * d
     felt = (35, 30, 30, 255)
@@ -286,8 +286,8 @@ def paint_moustache(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     for corner in (mesh.MOUTH_RIGHT, mesh.MOUTH_LEFT):
         out = np.array([0.85 * (points[corner][0] - mid[0]), 0.0])  # level wings, a little short of the corner
         tip = mid + out + np.array([0.0, -0.2 * gap])
-        upper = curve(shifted(mid, 0, -0.35 * gap), tip, mid + out * 0.5 + np.array([0.0, -0.45 * gap]))
-        lower = curve(tip, shifted(mid, 0, 0.4 * gap), mid + out * 0.55 + np.array([0.0, 0.5 * gap]))
+        upper = curve(shifted(mid, 0, -0.5 * gap), tip, mid + out * 0.5 + np.array([0.0, -0.6 * gap]))
+        lower = curve(tip, shifted(mid, 0, 0.5 * gap), mid + out * 0.55 + np.array([0.0, 0.6 * gap]))
         cv2.fillPoly(image, [np.rint(np.concatenate([upper, lower]) * 16).astype(np.int32)], hair, AA, shift=4)
         curl = tuple(np.rint(shifted(tip, out[0] * 0.06, -0.12 * gap)).astype(int))
         cv2.circle(image, curl, max(2, round(0.045 * d)), hair, max(1, round(0.025 * d)), AA)
