@@ -55,7 +55,7 @@ def skin_weight(landmarks: np.ndarray, origin: tuple[int, int], size: tuple[int,
     cv2.fillPoly(skin, [shape(indices, factor) for indices, factor in KEEP_SHARP], 0, cv2.LINE_AA, shift=4)
     k = max(1, round(feather / 2))
     skin = cv2.erode(skin, np.ones((2 * k + 1, 2 * k + 1), np.uint8))  # the feather stays inside the skin
-    skin = cv2.GaussianBlur(skin, (0, 0), feather / 2)
+    skin = cv2.blur(skin, (2 * k + 1, 2 * k + 1))
     return cv2.min(skin, oval).astype(np.float32) * (1.0 / 255.0)
 
 
@@ -100,11 +100,10 @@ class TouchUp(Effect):
                          float(s["strength"]))
             weight *= inside
             small = cv2.resize(roi, weight_small.shape[::-1], interpolation=cv2.INTER_AREA)
-            channels = cv2.split(small.astype(np.float32) * np.float32(1.0 / 255.0))
-            eps = s["smoothness"] ** 2
-            smooth = cv2.merge([guided_filter(c, c, radius, eps) for c in channels])
+            colour = small.astype(np.float32) * np.float32(1.0 / 255.0)
+            smooth = guided_filter(colour, colour, radius, s["smoothness"] ** 2)  # each channel guides itself
+            smooth = cv2.convertScaleAbs(smooth, alpha=255.0)  # to uint8 while small, then scaled up
             smooth = cv2.resize(smooth, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-            smooth = np.clip(smooth * 255.0 + 0.5, 0, 255).astype(np.uint8)
             roi[:] = cv2.blendLinear(smooth, roi, weight, 1.0 - weight)
         if s["eye_brighten"] > 0:
             self._brighten_eyes(roi, landmarks, (x0, y0))
