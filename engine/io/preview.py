@@ -83,6 +83,7 @@ class PreviewSink(Sink):
 
     name = "preview"
     schemes: ClassVar[tuple[str, ...]] = ("preview",)
+    realtime = True
 
     def __init__(self, port: int) -> None:
         self.broadcaster = MjpegBroadcaster()
