@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 CHANGE_STEP = 8
 """Sampling step (pixels) of the picture change measured here when the source does not measure it."""
+RESAMPLING = {"full": cv2.INTER_LINEAR, "fast": cv2.INTER_NEAREST}
+"""Per quality level: how the crop is scaled up (nearest costs about half and looks blockier)."""
 CUT_WINDOW = 0.5
 """Seconds after a scene cut during which the framing jumps instead of gliding (the faces of the new
 scene are found a frame or two after the cut)."""
@@ -36,6 +38,7 @@ class AutoFrame(Effect):
     name = "autoframe"
     layer = Layer.CAMERA
     requires = ("faces",)
+    levels: ClassVar[tuple[str, ...]] = tuple(RESAMPLING)
     options: ClassVar[dict[str, Option]] = {
         "max_zoom": Option(2.0, "largest zoom (1 = never crop)", min=1.0, max=8.0),
         "face_share": Option(0.3, "one face's height as a share of the picture height", min=0.05, max=0.9),
@@ -140,6 +143,6 @@ class AutoFrame(Effect):
         if cw == w and ch == h:
             return None
         assert self.buffer is not None
-        cv2.resize(frame.image[y0:y0 + ch, x0:x0 + cw], (w, h), dst=self.buffer, interpolation=cv2.INTER_LINEAR)
+        cv2.resize(frame.image[y0:y0 + ch, x0:x0 + cw], (w, h), dst=self.buffer, interpolation=RESAMPLING[self.level])
         np.copyto(frame.image, self.buffer)
         return View(float(x0), float(y0), float(cw), float(ch), (w, h), (w, h))

@@ -23,9 +23,9 @@ from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face
 from edgefx.vision.guided_filter import guided_filter
 
-SMALL_FACE = 64
-"""The smoothing and the skin mask are computed with the face box shrunk (by a whole factor) to about
-this many pixels wide."""
+LEVEL_WIDTH = {"full": 64, "lite": 32}
+"""Per quality level: the smoothing and the skin mask are computed with the face box shrunk (by a
+whole factor) to about this many pixels wide."""
 KEEP_SHARP = ((mesh.RIGHT_EYE, 1.4), (mesh.LEFT_EYE, 1.4), (mesh.RIGHT_BROW, 1.3), (mesh.LEFT_BROW, 1.3),
               (mesh.LIPS_OUTER, 1.15))
 """Features left out of the skin mask, each grown by a factor about its centre (room for lashes, edges)."""
@@ -65,6 +65,7 @@ class TouchUp(Effect):
     name = "touchup"
     layer = Layer.CAMERA
     requires = ("faces",)
+    levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_WIDTH)
     options: ClassVar[dict[str, Option]] = {
         "strength": Option(0.7, "how much of the smoothed skin replaces the original (0 = off)", min=0.0, max=1.0),
         "smoothness": Option(0.1, "skin texture contrast (0-1 of full scale) that is smoothed away; edges above "
@@ -90,7 +91,7 @@ class TouchUp(Effect):
         if x1 - x0 < 16 or y1 - y0 < 16:
             return
         roi = image[y0:y1, x0:x1]
-        subsample = max(1, (x1 - x0) // SMALL_FACE)
+        subsample = max(1, (x1 - x0) // LEVEL_WIDTH[self.level])
         radius = max(1, round((x1 - x0) / 24 / subsample))  # about a pore cluster: 1/24 of the face width
         weight_small = skin_weight(landmarks, (x0, y0), (x1 - x0, y1 - y0), 1.0 / subsample, 1.0 + radius / 2)
         if s["strength"] > 0 and weight_small.any():
