@@ -39,6 +39,8 @@ class FaceDetector:
         self.min_score = self.spec.min_score if min_score is None else min_score
         size = self.spec.input_size
         self.canvas = np.zeros((size, size, 3), dtype=np.uint8)
+        self.stages = (self,)
+        """The detectors ``FaceTracker`` tries in turn (see ``AutoDetector``): this one alone."""
 
     def letterbox(self, image: np.ndarray) -> tuple[np.ndarray, float, float, float]:
         """Fit ``image`` (HxWx3 uint8 BGR) into the square model input keeping its aspect.
@@ -70,3 +72,20 @@ class FaceDetector:
             corners = to_frame(box.reshape(2, 2)).ravel()
             out.append(Detection(corners.astype(np.float32), to_frame(kp).astype(np.float32), score))
         return out
+
+
+class AutoDetector:
+    """Detector mode ``auto``: the short-range model first, and the full-range model only when the
+    short-range one gave no face (``FaceTracker`` tries ``stages`` in order and stops at the first that
+    leads to a face). Near faces cost what they did; faces too far for the short-range model (under
+    about a fifth of the frame) are still found."""
+
+    def __init__(self, threads: int = 1, min_score: float | None = None) -> None:
+        self.stages = (FaceDetector("short", threads, min_score), FaceDetector("full", threads, min_score))
+
+
+def make_detector(model: str, threads: int = 1, min_score: float | None = None) -> FaceDetector | AutoDetector:
+    """The detector for the ``faces`` option ``model``: ``"short"``, ``"full"`` or ``"auto"``."""
+    if model == "auto":
+        return AutoDetector(threads, min_score)
+    return FaceDetector(model, threads, min_score)

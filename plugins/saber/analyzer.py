@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
@@ -143,6 +143,11 @@ class SaberAnalyzer(Analyzer):
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Saber | None:
         """Kalman prediction one frame ahead. Not a miss: the track is never dropped while carried."""
         return None if self.tracker is None else self.tracker.carry()
+
+    def reframe(self, result: Saber, view: View) -> Saber:
+        """The stick in the reframed picture's pixels."""
+        (bx, by), (tx, ty) = view.points(np.array([result.base, result.tip], np.float64)).tolist()
+        return Saber((bx, by), (tx, ty), result.confidence, result.predicted)
 
     def export(self, result: Saber | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
         if result is None:
