@@ -53,9 +53,10 @@ def calibrated_color() -> list[int]:
     return list(calibrate_color(f.image for f in still))
 
 
-def track(frames: list[TruthFrame], color: list[int]) -> list[Saber | None]:
-    """The analyzer's result on each frame, run in order from a fresh start."""
-    analyzer = SaberAnalyzer({"color": color})
+def track(frames: list[TruthFrame], color: list[int] | None = None) -> list[Saber | None]:
+    """The analyzer's result on each frame, run in order from a fresh start (``color``: as calibrated,
+    ``None``: the default settings)."""
+    analyzer = SaberAnalyzer({} if color is None else {"color": color})
     analyzer.start()
     out = []
     for i, truth in enumerate(frames):
