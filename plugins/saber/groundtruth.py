@@ -158,6 +158,8 @@ def background_frames(name: str, count: int, size: tuple[int, int], start: int =
     w, h = size
     out = []
     period = max(1, 2 * len(frames) - 2)
+    pan = np.zeros(2)
+    previous = None
     photo = name in PHOTOS
     margin = PHOTO_MARGIN if photo else 1.0
     for i in range(start, start + count):
@@ -174,6 +176,12 @@ def background_frames(name: str, count: int, size: tuple[int, int], start: int =
         else:
             x0, y0 = int(centre[0]), int(centre[1])
             image = np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+        if distractor is not None and not photo:  # fixed to the scene: follow the clip's own camera pan
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            if previous is not None:
+                pan -= np.array(cv2.phaseCorrelate(previous, grey)[0])
+            previous = grey
+            offset = pan
         image = _looks(image, look)
         if distractor is not None:
             _draw_distractor(image, distractor, offset)
@@ -318,6 +326,6 @@ def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int]
         g = gain[0] + (gain[1] - gain[0]) * min(1.0, i / max(1, frames - 1))
         if drop is not None and i >= drop[0]:
             g *= drop[1]
-        img = img * g + np.float32(noise) * rng.standard_normal(img.shape, dtype=np.float32)
+        img = img * g + rng.normal(0, noise, img.shape).astype(np.float32)
         out.append(TruthFrame(np.clip(img, 0, 255).astype(np.uint8), base, tip))
     return out
