@@ -17,6 +17,7 @@ from edgefx.config import Settings
 from edgefx.errors import SinkError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.protect import check_outputs
 from edgefx.registry import Registry
 from edgefx.runner import RunResult, execute
 
@@ -36,6 +37,9 @@ def to_json(value: Any) -> Any:
 
 def analyze(settings: Settings, registry: Registry, names: list[str], out_dir: Path, max_frames: int = 0) -> RunResult:
     """Run ``names`` (and what they require) over the input and write the results under ``out_dir``."""
+    check_outputs(settings.input["url"], {"--out": (out_dir, "analysis"),
+                                          **{f"--out {name}": (out_dir / name, "analysis")
+                                             for name in ("frames.jsonl", "events.jsonl")}})
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.run["analyzers"] = names
     settings.run["effects"] = []

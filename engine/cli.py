@@ -43,6 +43,11 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     run.add_argument("--effects", type=_csv, help="effects to enable at their defaults: name,name")
     run.add_argument("--stats", help="write per-frame latency and per-plugin timings as JSON here")
     run.add_argument("--contact-sheet", help="write a PNG of sample frames here")
+    run.add_argument("--overwrite", action="store_true", default=None,
+                     help="replace existing output files even when edgefx did not write them")
+    run.add_argument("--realtime", action=argparse.BooleanOptionalAction,
+                     help="pace a file or demo input at its frame rate (default: when the output is a stream, "
+                          "camera or preview)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--budget-ms", type=float, help="frame time budget in ms: the scheduler degrades to fit it")
     run.add_argument("--fps-target", type=float, help="target frame rate (budget = 1000/fps)")
@@ -112,13 +117,21 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from tqdm import tqdm
 
     from edgefx.contact_sheet import ContactSheet
-    from edgefx.runner import execute
+    from edgefx.runner import execute, run_outputs
 
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
                                           "run.effects": args.effects, "run.stats": args.stats,
                                           "scheduler.budget_ms": args.budget_ms,
                                           "scheduler.fps_target": args.fps_target,
+                                          "output.overwrite": args.overwrite,
+                                          "run.realtime": None if args.realtime is None else
+                                          ("on" if args.realtime else "off"),
                                           **_control_overrides(args.control)})
+    if args.contact_sheet:
+        from edgefx.io.protect import check_outputs
+
+        check_outputs(settings.input["url"], {"--contact-sheet": (Path(args.contact_sheet), "image"),
+                                              **run_outputs(settings)}, settings.output["overwrite"])
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 
@@ -177,6 +190,12 @@ def _print_summary(s: dict[str, Any]) -> None:
     frame_ms = s.get("frame_ms", {})
     print(f"{s['frames']} frames in {s['wall_s']} s ({s['fps']} fps), frame time p50 {frame_ms.get('p50', 0)} ms"
           f" / p99 {frame_ms.get('p99', 0)} ms, dropped at the input {s['dropped']} -> {s.get('output')}")
+    if "frames_read" in s:
+        dropped = sum(s["frames_dropped"].values())
+        print(f"  frames: {s['frames_read']} read, {s['frames_written']} written, {dropped} dropped"
+              + "".join(f"; {n} {why}" for why, n in s["frames_dropped"].items())
+              + (f"; {s['frames_restamped']} re-stamped (out-of-order or repeated timestamps in the input)"
+                 if s["frames_restamped"] else ""))
     out = s.get("output_stats", {})
     if "reconnects" in out:
         print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, "

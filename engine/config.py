@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edgefx.control.options import CONTROL_OPTIONS
+from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.scheduler import SCHEDULER_OPTIONS
@@ -47,12 +47,16 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "crf": Option(23, "x264 quality (lower is better) when bitrate is 0", min=0, max=51),
         "bitrate": Option(0, "video bitrate in kbit/s (0 = quality-based)", min=0, max=100000),
         "gop_seconds": Option(2.0, "keyframe interval in seconds", min=0.1, max=20),
+        "overwrite": Option(False, "replace an existing file edgefx did not write (--overwrite)"),
     },
     "run": {
         "effects": Option([], "effects to enable, by name", type=list),
         "analyzers": Option([], "analyzers to run even when no effect needs them", type=list),
         "max_failures": Option(5, "consecutive failures after which a plugin is disabled", min=1, max=1000),
         "stats": Option("", "write per-frame stats JSON here (empty = off)"),
+        "realtime": Option("auto", "pace a file or demo input at its frame rate (--realtime / --no-realtime); "
+                           "auto = when the output is watched live (stream, camera, preview)",
+                           choices=("auto", "on", "off")),
     },
     "scheduler": SCHEDULER_OPTIONS,
     "control": CONTROL_OPTIONS,
@@ -161,6 +165,7 @@ def load_settings(config: str | None = None, overrides: Mapping[str, Any] | None
         except ConfigError as exc:
             bad = _first_bad_key(declared, table)
             raise ConfigError(f"{_where(origins, name, name, bad)}: {exc.message}", exc.hint) from None
+    check_token(values["control"]["token"], _where(origins, "control", "control", "token"))
     plugin_tables = {}
     for kind in PLUGIN_TABLES:
         tables = data.get(kind, {})

@@ -7,7 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgefx.io.sink import write_image
+from edgefx.io.protect import mark_png
+from edgefx.io.sink import write_file, write_image
 
 
 class ContactSheet:
@@ -42,4 +43,7 @@ class ContactSheet:
         for i, thumb in enumerate(self.thumbs):
             r, c = divmod(i, self.columns)
             sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = thumb[:h, :w]
-        return write_image(path, sheet)
+        if Path(path).suffix.lower() != ".png":
+            return write_image(path, sheet)
+        png = cv2.imencode(".png", sheet)[1].tobytes()  # marked: a later run may replace its own sheet
+        return write_file(path, mark_png(png), "the contact sheet ")

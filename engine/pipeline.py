@@ -152,7 +152,7 @@ class Pipeline:
             if self._worker is not None:
                 self._worker.shutdown()
                 self._worker = None
-        self.metrics.dropped = self.source.dropped
+            self.metrics.dropped = self.source.dropped  # also when a live input ends with an error
         if self.on_event is not None:  # events stamped after the last frame are still reported
             for event in self.bus.due(float("inf")):
                 self.on_event(event)

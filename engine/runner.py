@@ -1,5 +1,6 @@
-"""Building and running one job from validated settings: open the source, create and start the
-plugins, open the sink, run the loop, and always finish the output (also on SIGINT/SIGTERM
+"""Building and running one job from validated settings: check the outputs destroy nothing,
+create and start the plugins, open the source (paced to real time when the output is watched
+live) and the sink, run the loop, and always finish the output (also on SIGINT/SIGTERM/SIGHUP
 and on a corrupt input)."""
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from edgefx.config import Settings, validate_plugin_tables
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.pacing import Paced, wants_pacing
+from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
 from edgefx.metrics import RECENT_FRAMES
@@ -86,16 +90,30 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
 
 
+def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
+    """The files a run writes (label -> (path, kind), see ``edgefx.io.protect``)."""
+    outputs = {}
+    if (video := local_file(settings.output["url"])) is not None:
+        outputs["output"] = (video, "video")
+    if settings.run["stats"]:
+        outputs["--stats"] = (Path(settings.run["stats"]), "stats")
+    return outputs
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that finish the output and end the run (SIGHUP: the ssh session closed)."""
+
+
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGINT/SIGTERM while inside the block (main thread only)."""
+    """Set ``stop`` on SIGINT/SIGTERM/SIGHUP while inside the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     def handler(signum: int, _frame: object) -> None:
         log.warning("%s received: finishing the output", signal.Signals(signum).name)
         stop.set()
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -109,15 +127,20 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
             on_open: Callable[[Pipeline], None] | None = None) -> RunResult:
     """Run one job to the end. Plugins are created and started (models loaded) before the
     output is opened, so a bad option or missing model writes nothing. Whatever happens
-    after that, the output is finished so it plays."""
+    after that, the output is finished so it plays. An output that would destroy the input or a
+    file edgefx did not write is refused first (``edgefx.io.protect``)."""
+    check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
     if scheduler is None:
         scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
+    sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
+    stop = threading.Event()
+    if wants_pacing(settings.run["realtime"], source, sink_class):
+        source = Paced(source, stop)
     pipeline: Pipeline | None = None
     sink: Sink | None = None
-    stop = threading.Event()
     result = RunResult({})
 
     def tell_plugins(event: Event) -> None:
@@ -145,18 +168,32 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
         result.interrupted = stop.is_set() and not limit_hit.is_set()
     finally:
         source.close()
-        if sink is not None:
-            sink.close()
-        if pipeline is not None:
-            pipeline.close()
+        try:
+            if sink is not None:
+                sink.close()
+        finally:
+            if pipeline is not None:
+                pipeline.close()
     result.summary = pipeline.summary()
     result.summary["output"] = settings.output["url"]
     if sink is not None:
         result.summary["output_stats"] = sink.stats()
+        result.summary.update(frame_counts(result.summary, source, sink))
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
         pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})
     return result
+
+
+def frame_counts(summary: dict[str, Any], source: Source, sink: Sink) -> dict[str, Any]:
+    """Frames read, written and dropped (with the reason), and re-stamped, for the summary."""
+    out = sink.stats()
+    dropped = {"live input behind: only its newest frame is kept": source.dropped,
+               "network output queue full, offline or its sender restarted": out.get("dropped", 0)}
+    restamped = source.restamped + out.get("restamped", 0)
+    return {"frames_read": summary["frames"] + source.dropped, "frames_written": sink.frames_written,
+            "frames_dropped": {why: n for why, n in dropped.items() if n},
+            "frames_restamped": restamped}
 
 
 def _limit(on_frame: Callable[[Frame, FrameContext], None] | None, max_frames: int,

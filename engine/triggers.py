@@ -32,11 +32,14 @@ from typing import Any
 
 from edgefx.errors import ConfigError
 from edgefx.events import Event
-from edgefx.options import resolve_options
+from edgefx.options import Option, resolve_options
 from edgefx.plugin import Effect
 
 ACTIONS = ("on", "off", "toggle", "pulse", "set")
 KEYS = {"keyword", "hotkey", "effect", "action", "seconds", "option", "value", "debounce"}
+TIMES = {"seconds": Option(3.0, "pulse: how long the effect stays on", min=0),
+         "debounce": Option(0.5, "ignore the same rule again within this many seconds", min=0)}
+"""The rule's times, checked by the same validator as every option (finite numbers only)."""
 TRIGGER_EVENTS = ("keyword", "trigger")
 """Event names triggers listen to; the word is ``data["word"]`` (or ``data["keyword"]``)."""
 
@@ -80,10 +83,12 @@ def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") 
         action = table["action"]
         if action not in ACTIONS:
             raise ConfigError(f"{where}: action = {action!r} is not allowed", f"action is one of {', '.join(ACTIONS)}")
-        for key in ("seconds", "debounce"):
-            value = table.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"{where}: {key} = {value!r} must be a number >= 0", f"e.g. {key} = 2.0")
+        for key, option in TIMES.items():
+            try:
+                option.check(key, table.get(key, option.default))
+            except ValueError:
+                raise ConfigError(f"{where}: {key} = {table[key]!r} must be a finite number >= 0",
+                                  f"e.g. {key} = 2.0") from None
         if action == "pulse" and not table.get("seconds", 3.0):
             raise ConfigError(f"{where}: seconds must be > 0 for a pulse", "e.g. seconds = 3.0")
         if action == "set" and ("option" not in table or "value" not in table):

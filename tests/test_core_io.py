@@ -114,7 +114,7 @@ def test_live_input_drops_stale_frames_and_never_queues():
     assert max(lags) - min(lags) < 0.2
 
 
-def test_encoding_sink_skips_repeated_timestamps(tmp_path):
+def test_encoding_sink_restamps_repeated_timestamps_and_keeps_the_frame(tmp_path):
     from edgefx.io.info import StreamInfo
     from edgefx.io.sink import FileSink
 
@@ -124,8 +124,8 @@ def test_encoding_sink_skips_repeated_timestamps(tmp_path):
     for pts in (0, 1, 1, 2):
         sink.write(Frame(image.copy(), pts, Fraction(1, 30), pts))
     sink.close()
-    assert sink.frames_written == 3
-    assert len(decode_all(tmp_path / "x.mkv")[0]) == 3
+    assert sink.frames_written == 4 and sink.restamped == 2  # 0 1 1 2 -> 0 1 2 3
+    assert len(decode_all(tmp_path / "x.mkv")[0]) == 4
 
 
 def test_odd_sized_input_and_one_asked_side_give_an_even_picture_with_its_aspect(astronaut_bgr, tmp_path):

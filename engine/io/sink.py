@@ -4,6 +4,7 @@ each frame, ``write_audio`` each audio frame, ``close`` once (must leave a playa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import numpy as np
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
+from edgefx.io.recording import FRAGMENTED, MARK, DiskSync, defragment, kept_frames, muxer_options
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ class Sink:
 
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]
+    realtime: ClassVar[bool] = False
+    """Watched as it arrives (a stream, a camera, a preview): a file or demo input is paced to its
+    frame rate by default (``[run] realtime = "auto"``, see ``edgefx.io.pacing``)."""
     frames_written: int = 0
 
     @classmethod
@@ -98,6 +103,8 @@ class EncodingSink(Sink):
         if info.audio is not None:
             self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
         self._last_pts = -1
+        self.restamped = 0
+        """Frames whose timestamp was not newer than the last one's and was moved just after it."""
 
     def _add_video(self, request: SinkRequest) -> av.VideoStream:
         try:
@@ -115,8 +122,9 @@ class EncodingSink(Sink):
 
     def write(self, frame: Frame) -> None:
         pts = frame.pts if frame.time_base == self.info.time_base else round(frame.time / self.info.time_base)
-        if pts <= self._last_pts:
-            return  # a repeated timestamp cannot be muxed; skipping keeps the file valid
+        if pts <= self._last_pts:  # a muxer takes only newer timestamps: move it just after, never drop it
+            pts = self._last_pts + 1
+            self.restamped += 1
         self._last_pts = pts
         vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
         vf.pts, vf.time_base = pts, self.info.time_base
@@ -131,8 +139,11 @@ class EncodingSink(Sink):
         try:
             self.container.mux(packets)
         except (av.error.FFmpegError, OSError) as exc:
-            raise SinkError(f"writing {self.label} failed: {exc}",
+            raise SinkError(f"writing {self.label} failed: {getattr(exc, 'strerror', None) or exc}",
                             "check free disk space and the output path") from None
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "restamped": self.restamped}
 
     def close(self) -> None:
         try:
@@ -143,17 +154,15 @@ class EncodingSink(Sink):
             try:
                 self.container.close()
             except (av.error.FFmpegError, OSError) as exc:
-                raise SinkError(f"finishing {self.label} failed: {exc}",
-                                "check free disk space; an .mkv plays up to where writing stopped") from None
+                raise SinkError(f"finishing {self.label} failed: {exc}", "check free disk space") from None
 
 
 class FileSink(EncodingSink):
-    """A video file; the container follows the extension (.mp4, .mkv, .mov).
-
-    MP4/MOV get their index when the sink closes, which every stop path does (end of input,
-    SIGINT/SIGTERM, a broken input). For recording where power may be cut, use .mkv: it
-    plays up to the last written cluster even if the process never closes it. (Fragmented
-    MP4 would survive too, but loses the edit list that keeps AAC audio exactly in sync.)"""
+    """A video file; the container follows the extension (.mp4, .mkv, .mov). Crash-safe (see
+    ``edgefx.io.recording``): a SIGKILL, power cut or full disk loses about the last half second;
+    a normal close (end of input, SIGINT/SIGTERM/SIGHUP, a broken input) leaves an ordinary file.
+    When writing fails (a full disk) the file is finished at once and the error says how many
+    frames it keeps."""
 
     name = "file"
     schemes = ("file",)
@@ -168,7 +177,56 @@ class FileSink(EncodingSink):
                             "use .mp4, .mkv or .mov, or null / preview")
         if not path.parent.exists():
             raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
-        return cls(str(path), fmt, info, request, {}, str(path))
+        return cls(path, fmt, info, request)
+
+    def __init__(self, path: Path, fmt: str, info: StreamInfo, request: SinkRequest) -> None:
+        super().__init__(str(path), fmt, info, request, muxer_options(fmt), str(path))
+        self.path, self.fmt = path, fmt
+        self.container.metadata["comment"] = MARK
+        self._sync: DiskSync | None = None
+        self._broken = self._finished = False
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        if self._broken:
+            return
+        try:
+            super()._mux(packets)
+        except SinkError as failure:
+            self._broken = True
+            raise self._finish_broken(failure) from None
+        if self._sync is None and packets and not self._finished:  # the first packet creates the file
+            self._sync = DiskSync(self.path)
+
+    def _finish_broken(self, failure: SinkError) -> SinkError:
+        """Close what was written after a write failed; the error says what the file kept."""
+        with contextlib.suppress(av.error.FFmpegError, OSError):
+            self.container.close()
+        self._stop_sync()
+        kept = kept_frames(self.path)
+        what = (f"{self.path} keeps the first {kept.frames} of them ({kept.seconds:.1f} s) and plays" if kept.frames
+                else f"{self.path} holds no frame")
+        return SinkError(f"{failure.message}, after {self.frames_written} frames; {what}",
+                         "check free disk space (df -h), then record again; that file is not touched")
+
+    def _stop_sync(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+        self._finished = True
+
+    def close(self) -> None:
+        if self._broken:  # already finished and reported by the write that failed
+            return
+        try:
+            super().close()
+        except SinkError as failure:
+            if self._broken:  # a flushed packet failed: _mux finished the file and counted it
+                raise
+            self._broken = True
+            raise self._finish_broken(failure) from None
+        self._stop_sync()
+        if self.fmt in FRAGMENTED:
+            defragment(self.path, self.fmt)
 
 
 def open_video_encoder(ctx: av.VideoCodecContext, request: SinkRequest, info: StreamInfo) -> None:

@@ -25,6 +25,7 @@ from edgefx.errors import SourceError
 from edgefx.frame import Frame
 from edgefx.io.change import ChangeMeter, plane_thumbnail
 from edgefx.io.info import AudioInfo, StreamInfo
+from edgefx.io.timestamps import FILE_WINDOW, Restamp
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,14 @@ class SourceRequest:
 class Source:
     """Base class of inputs. Iterate to get ``Frame`` objects and ``av.AudioFrame`` objects
     in media order; ``info`` is known before the first item; ``dropped`` counts video
-    frames skipped because the loop was behind (live inputs only)."""
+    frames skipped because the loop was behind (live inputs only); ``restamped`` counts video
+    frames whose timestamp was moved because the input's were out of order or repeated."""
 
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]
     info: StreamInfo
     dropped: int = 0
+    restamped: int = 0
 
     @classmethod
     def open(cls, url: str, request: SourceRequest) -> Source:
@@ -122,8 +125,14 @@ class PyAVSource(Source):
         self._ended = False
         self._decoded = 0
         self.last_time = 0.0
+        self.restamp = Restamp(0 if live else FILE_WINDOW)
+        """Puts out-of-order or repeated decoded timestamps right (``restamp.restamped`` counts them)."""
         self._thread = threading.Thread(target=self._decode, name=f"decode:{label}", daemon=True)
         self._thread.start()
+
+    @property
+    def restamped(self) -> int:
+        return self.restamp.restamped
 
     def _stream_info(self) -> StreamInfo:
         v = self.video
@@ -144,6 +153,7 @@ class PyAVSource(Source):
     # -- decode thread -------------------------------------------------------------------
     def _decode(self) -> None:
         streams = [s for s in (self.video, self.audio) if s is not None]
+        restamp = self.restamp
         try:
             for packet in self.container.demux(streams):
                 if self._stop.is_set():
@@ -155,7 +165,8 @@ class PyAVSource(Source):
                     continue
                 for item in decoded:
                     if isinstance(item, av.VideoFrame):
-                        self._push_video(item)
+                        for vf in restamp.push(item):
+                            self._push_video(vf)
                     else:
                         self._push_audio(item)
         except (av.error.FFmpegError, OSError) as exc:
@@ -167,6 +178,8 @@ class PyAVSource(Source):
         else:
             self.error = self._truncation()
         finally:
+            for vf in restamp.flush():
+                self._push_video(vf)
             self._finish()
 
     def _truncation(self) -> SourceError | None:

@@ -1,7 +1,9 @@
 """Network outputs: ``rtmp://`` (FLV) and ``srt://`` / ``udp://`` (MPEG-TS), H.264 + AAC.
 
-The loop never waits for the network. ``write`` copies the frame into a slot of shared
-memory and queues it (bounded: the oldest item is dropped and counted when it is full). A
+A live input never waits for the network. ``write`` copies the frame into a slot of shared
+memory and queues it (bounded: the oldest item is dropped and counted when it is full). A file
+or demo input (paced to real time, see ``edgefx.io.pacing``) waits for room instead: nothing is
+gained by dropping what can be read again a moment later. A
 sender *process* owns the encoder and the connection: PyAV holds the GIL while it opens a
 connection (``avio_open``, RTMP handshake), so a server that accepts and never answers, or
 a host that drops packets, would freeze a sender thread's whole process, loop included.
@@ -209,6 +211,7 @@ class StreamSink(Sink):
 
     name = "stream"
     schemes: ClassVar[tuple[str, ...]] = tuple(FORMATS)
+    realtime = True
     stall_seconds: ClassVar[float] = 10.0
     """A sender holding an item this long is stuck in the network: it is killed and restarted."""
 
@@ -271,8 +274,11 @@ class StreamSink(Sink):
             self._put(frame)
 
     def _put(self, item: Video | av.AudioFrame) -> None:
-        """Queue ``item``; when the queue is full the oldest item is dropped (and counted)."""
+        """Queue ``item``; when the queue is full the oldest item is dropped (and counted), except
+        that a non-live input first waits while the sender is working the queue down."""
         with self._cond:
+            while not self.info.live and len(self._queue) >= self.queue_size and self._feeder.is_alive():
+                self._cond.wait(0.1)
             if len(self._queue) >= self.queue_size:
                 self._drop(self._queue.popleft())
             self._queue.append(item)
@@ -345,7 +351,10 @@ class StreamSink(Sink):
             for _ in range(newest if newest >= 0 else len(self._queue)):
                 self._drop(self._queue.popleft())
             self._fresh = newest < 0
-        return self._queue.popleft() if self._queue else None
+        if not self._queue:
+            return None
+        self._cond.notify_all()  # room for a non-live input's write waiting in _put
+        return self._queue.popleft()
 
     def _send(self, item: Video | av.AudioFrame) -> None:
         assert self._pipe is not None

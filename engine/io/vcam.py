@@ -194,6 +194,7 @@ class V4l2Sink(Sink):
 
     name = "v4l2"
     schemes: ClassVar[tuple[str, ...]] = ("v4l2",)
+    realtime = True
 
     def __init__(self, path: Path, info: StreamInfo, fmt: str) -> None:
         self.path = path
@@ -242,6 +243,7 @@ class PyVirtualCamSink(Sink):
 
     name = "vcam"
     schemes: ClassVar[tuple[str, ...]] = ("vcam",)
+    realtime = True
 
     def __init__(self, camera: Any) -> None:
         self.camera = camera

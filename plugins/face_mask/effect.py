@@ -12,7 +12,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Effect, Layer
-from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, load_accessory, load_mask
+from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, available, load_accessory, load_mask
 from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face
 from edgefx.vision.blend import blend_rgba
@@ -46,8 +46,10 @@ class FaceMask(Effect):
     requires = ("faces",)
     levels: ClassVar[tuple[str, ...]] = tuple(LEVELS)
     options: ClassVar[dict[str, Option]] = {
-        "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'"),
-        "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']"),
+        "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'",
+                       media=True, names=lambda: (*available("mask"), "none")),
+        "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']",
+                              media=True, names=lambda: available("accessory")),
         "opacity": Option(1.0, "mask and accessory opacity", min=0.0, max=1.0),
         "max_age": Option(5, "draw nothing when the face result is older than this many frames", min=0, max=1000),
         "grid_step": Option(4, "mask warp grid spacing in pixels (larger = faster, coarser)", min=1, max=16),
