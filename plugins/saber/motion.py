@@ -8,9 +8,9 @@ from collections import deque
 import cv2
 import numpy as np
 
-MOTION_WIDTH = 80
-"""Width of the image the camera's motion is measured on (phase correlation; its sub-pixel peak is
-well within the 3x3 tolerance of ``change`` at the working width)."""
+MOTION_WIDTH = 160
+"""Width of the image the camera's motion is measured on (phase correlation; at 80 px the error of
+its peak let a panned lamp post count as moving at 1280x720)."""
 CUT = 0.8
 """Changed fraction of the picture above which it is taken as a cut or a sudden light change: the
 history restarts rather than every edge counting as motion."""
