@@ -169,16 +169,19 @@ class Pipeline:
         self.sink.write_audio(audio)
 
     def _frame(self, frame: Frame, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
-        """One frame. Sequential: events, plan, analyzers, effects, sink. With ``overlap`` the
+        """One frame. Sequential: plan, analyzers, events, effects, sink. With ``overlap`` the
         analyzers of this frame run on the worker while the previous frame renders, so each
         picture leaves one frame later, together with the results computed on it."""
         t_start = time.perf_counter()
         if not self.overlap:
-            ctx = FrameContext(frame, events=self.bus.due(frame.time))
-            self._deliver_events(ctx)
+            ctx = FrameContext(frame)
             plan = self._plan(ctx)
             ctx.notes.update(plan.notes)
-            self._render(frame, ctx, self._analyze(frame, ctx, plan), t_start, t_start, on_frame)
+            costs = self._analyze(frame, ctx, plan)
+            # after the analyzers, as in overlap mode: an event one publishes (a gesture) acts on its own frame
+            ctx.events = self.bus.due(frame.time)
+            self._deliver_events(ctx)
+            self._render(frame, ctx, costs, t_start, t_start, on_frame)
             return
         previous = self._in_flight
         costs = self._wait_in_flight()

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.faces.detector import FaceDetector, box_iou
+from edgefx.plugins.faces.detector import FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
-from edgefx.vision.one_euro import OneEuroFilter
+from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
+from edgefx.vision.ssd import box_iou
 
 NEW_FACE_IOU = 0.3
 """A detection overlapping a tracked face by more than this IoU is that face, not a new one."""
@@ -32,16 +33,6 @@ class Face:
     bbox: np.ndarray
     score: float
     landmarks: np.ndarray
-
-
-@dataclass(frozen=True, slots=True)
-class FilterParams:
-    """One Euro parameters in face-size units (landmarks are divided by the face size first)."""
-
-    enabled: bool = True
-    min_cutoff: float = 0.05
-    beta: float = 80.0
-    d_cutoff: float = 1.0
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:
