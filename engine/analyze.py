@@ -36,11 +36,20 @@ def to_json(value: Any) -> Any:
 
 
 def analyze(settings: Settings, registry: Registry, names: list[str], out_dir: Path, max_frames: int = 0) -> RunResult:
-    """Run ``names`` (and what they require) over the input and write the results under ``out_dir``."""
+    """Run ``names`` (and what they require) over the input and write the results under ``out_dir``
+    (a ``SinkError`` before anything runs when that folder cannot be made or written)."""
     check_outputs(settings.input["url"], {"--out": (out_dir, "analysis"),
                                           **{f"--out {name}": (out_dir / name, "analysis")
                                              for name in ("frames.jsonl", "events.jsonl")}})
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".edgefx-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        why = "it is a file" if out_dir.is_file() else exc.strerror
+        raise SinkError(f"cannot write the analysis to {out_dir}: {why}",
+                        "give --out a new folder, or an existing folder you can write to") from None
     settings.run["analyzers"] = names
     settings.run["effects"] = []
     settings.triggers = []  # no effects run here, so there is nothing for triggers to act on

@@ -78,10 +78,11 @@ def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | Non
     """Run the engine's benchmarks and every plugin's, print a report, write ``report.json``."""
     import json
 
+    from edgefx.batch.bench import batch_benchmarks
     from edgefx.bench_core import core_benchmarks
     from edgefx.bench_report import scheduler_benchmarks
 
-    benches: list[Benchmark] = [*core_benchmarks(), *scheduler_benchmarks()]
+    benches: list[Benchmark] = [*core_benchmarks(), *scheduler_benchmarks(), *batch_benchmarks()]
     for impl in registry.pm.hook.edgefx_benchmarks.get_hookimpls():
         try:
             benches.extend(impl.function() or [])

@@ -1,8 +1,9 @@
-"""The ``edgefx`` command: run | analyze | bench | plugins | models | doctor (plus plugin commands)."""
+"""The ``edgefx`` command: run | batch | analyze | bench | plugins | models | doctor (plus plugin commands)."""
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -93,6 +94,12 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
     mlist = msub.add_parser("list", help="every model: present / missing / corrupt")
     mlist.set_defaults(func=cmd_models_list)
 
+    from edgefx.batch.command import add_arguments as add_batch_arguments
+
+    batch = sub.add_parser("batch", help="one preset over many recordings: local worker processes or a Ray cluster")
+    _add_job_args(batch)
+    add_batch_arguments(batch)
+
     doctor = sub.add_parser("doctor", help="what will and will not work on this machine, and why")
     doctor.set_defaults(func=cmd_doctor)
 
@@ -116,7 +123,7 @@ def _settings(args: argparse.Namespace, registry: Any, extra: dict[str, Any]):
 def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from tqdm import tqdm
 
-    from edgefx.contact_sheet import ContactSheet
+    from edgefx.contact_sheet import ContactSheet, check_sheet_path
     from edgefx.runner import execute, run_outputs
 
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
@@ -132,6 +139,7 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
 
         check_outputs(settings.input["url"], {"--contact-sheet": (Path(args.contact_sheet), "image"),
                                               **run_outputs(settings)}, settings.output["overwrite"])
+        check_sheet_path(args.contact_sheet)
     sheet: ContactSheet | None = None
     bar: tqdm | None = None
 
@@ -204,6 +212,10 @@ def _print_summary(s: dict[str, Any]) -> None:
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():
         print(f"  disabled: {name}: {why}")
+    for name, failing in s.get("failing_plugins", {}).items():
+        print(f"  failing: {name}: failed {failing['failures']} times (first: {failing['first']})")
+    if s.get("failed_actions", {}).get("count"):
+        print(f"  failed event actions: {s['failed_actions']['count']} (first: {s['failed_actions']['first'][0]})")
     for name, slow in s.get("slow_plugins", {}).items():
         print(f"  slow: {name}: {slow['overruns']} frames far over its expected {slow['expected_ms']} ms"
               f" (worst {slow['worst_ms']} ms)")
@@ -332,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     from edgefx.registry import load_registry
 
     argv = sys.argv[1:] if argv is None else argv
+    if not faulthandler.is_enabled():  # a crash in native code (a plugin's extension, a codec) says where
+        faulthandler.enable()
     logging.basicConfig(level=logging.DEBUG if ("-v" in argv or "--verbose" in argv) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -345,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             print(f"  -> {exc.hint}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a run's own handling (loading plugins, opening the input)
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (`edgefx plugins show x | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout at exit
         return 1

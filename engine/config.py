@@ -5,7 +5,7 @@ Layout of a preset::
 
     extends = "default"          # optional
     [input]   url, width, height, fps, pixel_format, audio
-    [output]  url, codec, preset, crf, bitrate, gop_seconds
+    [output]  url, codec, preset, crf, bitrate, gop_seconds, threads
     [run]     effects = [...], analyzers = [...], max_failures, stats
     [scheduler] budget_ms, fps_target, priority, cap, ... (see docs/scheduler.md)
     [control] enabled, host, port, token, media, preview_fps (see docs/streaming.md)
@@ -25,17 +25,31 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edgefx.control.options import CONTROL_OPTIONS
+from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.scheduler import SCHEDULER_OPTIONS
+
+
+def _names(value: list) -> None:
+    """``[run] effects`` / ``analyzers``: a list of plugin names."""
+    bad = [item for item in value if not isinstance(item, str)]
+    if bad:
+        raise ValueError(f"must list plugin names as strings, not {bad[0]!r}")
+
+
+def _frame_rate(value: float) -> None:
+    """``[input] fps``: 0 (the input's own) or a real frame rate."""
+    if 0 < value < 1:
+        raise ValueError("too low: use 0 (the input's own rate) or a rate from 1 to 240")
+
 
 SECTIONS: dict[str, dict[str, Option]] = {
     "input": {
         "url": Option("demo:", "input: file path, URL, v4l2:///dev/video0, testsrc:, demo:"),
         "width": Option(0, "frame width to ask for / scale to (0 = as the input)", min=0, max=7680),
         "height": Option(0, "frame height (0 = as the input)", min=0, max=4320),
-        "fps": Option(0.0, "frame rate to ask a camera for (0 = its default)", min=0, max=240),
+        "fps": Option(0.0, "frame rate to ask a camera for (0 = its default)", min=0, max=240, validate=_frame_rate),
         "pixel_format": Option("", "camera pixel format, e.g. mjpeg or yuyv422 (empty = default)"),
         "audio": Option(True, "carry the input's audio through"),
     },
@@ -47,11 +61,12 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "crf": Option(23, "x264 quality (lower is better) when bitrate is 0", min=0, max=51),
         "bitrate": Option(0, "video bitrate in kbit/s (0 = quality-based)", min=0, max=100000),
         "gop_seconds": Option(2.0, "keyframe interval in seconds", min=0.1, max=20),
+        "threads": Option(0, "encoder threads (0 = the encoder's own choice)", min=0, max=64),
         "overwrite": Option(False, "replace an existing file edgefx did not write (--overwrite)"),
     },
     "run": {
-        "effects": Option([], "effects to enable, by name", type=list),
-        "analyzers": Option([], "analyzers to run even when no effect needs them", type=list),
+        "effects": Option([], "effects to enable, by name", type=list, validate=_names),
+        "analyzers": Option([], "analyzers to run even when no effect needs them", type=list, validate=_names),
         "max_failures": Option(5, "consecutive failures after which a plugin is disabled", min=1, max=1000),
         "stats": Option("", "write per-frame stats JSON here (empty = off)"),
         "realtime": Option("auto", "pace a file or demo input at its frame rate (--realtime / --no-realtime); "
@@ -99,14 +114,23 @@ def read_preset(name_or_path: str, _seen: tuple[str, ...] = ()) -> tuple[dict[st
     if str(path) in _seen:
         raise ConfigError(f"{path}: 'extends' loops back to itself", "remove the cycle")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", "fix the syntax at that line") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                          "TOML presets are UTF-8: save the file as UTF-8") from None
     base: dict[str, Any] = {}
     origins: dict[str, str] = {}
     parent = data.pop("extends", None)
     if parent is not None:
-        base, origins = read_preset(parent, (*_seen, str(path)))
+        if not isinstance(parent, str) or not parent.strip():
+            raise ConfigError(f"{_where({'extends': str(path)}, 'extends', None, 'extends')}: extends = {parent!r} "
+                              "must be a preset name or a .toml path", 'e.g. extends = "default"')
+        sibling = path.parent / parent  # a relative .toml path is relative to this preset's folder
+        base, origins = read_preset(str(sibling) if parent.endswith(".toml") and sibling.is_file() else parent,
+                                    (*_seen, str(path)))
     for key in data:
         origins[key] = str(path)
     return deep_merge(base, data), origins
@@ -145,10 +169,12 @@ def load_settings(config: str | None = None, overrides: Mapping[str, Any] | None
     for dotted, value in (overrides or {}).items():
         _assign(data, dotted.split("."), value)
         origins.setdefault(dotted.split(".")[0], "command line")
+        origins[dotted] = "command line"
     for text in sets or []:
         keys, value = parse_override(text)
         _assign(data, keys, value)
         origins.setdefault(keys[0], "command line")
+        origins[".".join(keys)] = f"command line: --set {text}"
     sections = SECTIONS
     allowed = set(sections) | set(PLUGIN_TABLES) | {"triggers"}
     for key in data:
@@ -165,6 +191,7 @@ def load_settings(config: str | None = None, overrides: Mapping[str, Any] | None
         except ConfigError as exc:
             bad = _first_bad_key(declared, table)
             raise ConfigError(f"{_where(origins, name, name, bad)}: {exc.message}", exc.hint) from None
+    check_token(values["control"]["token"], _where(origins, "control", "control", "token"))
     plugin_tables = {}
     for kind in PLUGIN_TABLES:
         tables = data.get(kind, {})
@@ -212,13 +239,17 @@ def _first_bad_key(declared: Mapping[str, Option], table: Mapping[str, Any]) -> 
             return key
         try:
             declared[key].check(key, value)
-        except ValueError:
+        except (ValueError, ConfigError):
             return key
     return None
 
 
 def _where(origins: Mapping[str, str], top: str, section: str | None, key: str | None) -> str:
-    """``file:line`` of ``key`` inside ``[section]`` (or at top level), as precisely as can be found."""
+    """``file:line`` of ``key`` inside ``[section]`` (or at top level), as precisely as can be found; the
+    command line when a flag or ``--set`` gave that key."""
+    dotted = f"{section}.{key}" if section is not None else key
+    if dotted is not None and dotted in origins:
+        return origins[dotted]
     origin = origins.get(top, "(defaults)")
     path = Path(origin)
     if not path.is_file() or key is None:

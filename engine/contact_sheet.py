@@ -7,8 +7,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgefx.errors import ConfigError
 from edgefx.io.protect import mark_png
 from edgefx.io.sink import write_file, write_image
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def check_sheet_path(path: str | Path) -> None:
+    """Refuse a contact-sheet path that is no image name, before the run (``ConfigError``)."""
+    if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+        raise ConfigError(f"--contact-sheet {path}: a contact sheet is an image",
+                          f"give a name ending in {' or '.join(IMAGE_SUFFIXES)}, e.g. --contact-sheet out/sheet.png")
 
 
 class ContactSheet:

@@ -141,13 +141,15 @@ def edgefx_benchmarks() -> list[Benchmark]:
 
 @hookspec
 def edgefx_startup(pipeline: Pipeline) -> None:
-    """Called once per run after the source, sink, analyzers and effects are open and
-    before the first frame.
+    """Called once per run after the source is open and the analyzers and effects started,
+    before the output is opened and before the first frame.
 
     ``pipeline`` gives ``stream`` (``StreamInfo``), ``bus`` (publish events to it),
-    ``analyzers`` and ``effects`` (name -> object). Start side services here (a
-    control panel, a hotkey reader). Returns nothing; an exception is logged with
-    the plugin's name and the run goes on.
+    ``analyzers`` and ``effects`` (name -> object); ``pipeline.sink`` is set only after this
+    hook. Start side services here (a control panel, a hotkey reader). Returns nothing; raise
+    an ``EdgefxError`` (e.g. ``ConfigError``) to refuse the run, which then ends with that message
+    before anything is written; any other exception is logged with the plugin's name and the run
+    goes on.
 
     Example::
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
@@ -17,6 +18,17 @@ class Option:
     The type is the default's type (an ``int`` default also accepts nothing but ints;
     a ``float`` default accepts ints too). ``choices`` limits to a set; ``min``/``max``
     bound numbers. ``type`` overrides the inferred type, e.g. ``str | None`` defaults.
+    Numbers must be finite: NaN and infinities are refused everywhere (presets, ``--set``, the
+    control API), also inside lists.
+
+    ``media=True`` declares that the value names a file (a list of files for list options).
+    A preset may give any path; the control API accepts only files inside the ``[control] media``
+    folders (resolved through symlinks), or one of the built-in ``names`` (e.g. the shipped masks).
+    Every option that opens a file must say so: only these options take a path over the API.
+
+    ``validate`` checks what the table cannot say (e.g. that a named asset exists): it gets a value
+    that passed the other checks and raises ``ValueError`` saying what is wrong (the message follows
+    ``KEY = VALUE:``), or ``ConfigError`` when its own hint says better what to do.
 
     >>> Option(0.5, "mask threshold", min=0.0, max=1.0).check("threshold", 0.7)
     0.7
@@ -28,6 +40,10 @@ class Option:
     min: float | None = None
     max: float | None = None
     type: type | tuple[type, ...] | None = None
+    validate: Callable[[Any], None] | None = None
+    media: bool = False
+    names: Callable[[], Iterable[str]] | None = None
+    """For ``media`` options: the built-in values that are not files (e.g. shipped asset names)."""
 
     def allowed(self) -> str:
         """A short phrase describing the allowed values, for error messages and docs."""
@@ -60,12 +76,35 @@ class Option:
         ok_type = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok_type or (self.choices is not None and value not in self.choices):
             raise ValueError(f"{key} = {value!r} is not allowed; expected {self.allowed()}")
+        if not finite(value):
+            raise ValueError(f"{key} = {value!r} is not allowed: numbers must be finite (no NaN or infinity); "
+                             f"expected {self.allowed()}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ValueError(f"{key} = {value!r} is out of range; expected {self.allowed()}")
             if float in types and isinstance(value, int):
+                if abs(value) > 2**1023:
+                    raise ValueError(f"{key} = {value!r} is too large; expected {self.allowed()}")
                 value = float(value)
+        if self.validate is not None:
+            try:
+                self.validate(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{key} = {value!r}: {exc.message}", exc.hint) from None
+            except ValueError as exc:
+                raise ValueError(f"{key} = {value!r}: {exc}") from None
         return value
+
+
+def finite(value: Any) -> bool:
+    """Whether every float in ``value`` (a number, or lists/tuples/dicts of them) is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(finite(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(finite(v) for v in value.values())
+    return True
 
 
 def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,6 +125,8 @@ def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[s
     for key, value in given.items():
         try:
             values[key] = declared[key].check(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{owner}: {exc.message}", exc.hint) from None
         except ValueError as exc:
             raise ConfigError(f"{owner}: {exc}", f"set {key} to {declared[key].allowed()}") from None
     return values

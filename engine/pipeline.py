@@ -5,8 +5,9 @@ context (fresh or carried forward, as the scheduler decides); effects draw on th
 one array in layer order; the sink converts and encodes once. Audio frames go to
 audio analyzers and straight on to the sink, keeping their own timestamps.
 
-A plugin that raises is logged with its name and the frame; after ``max_failures``
-consecutive failures it is disabled for the rest of the run and the stream goes on.
+A plugin that raises or breaks the frame is logged with its name and the frame, and disabled for
+the rest of the run by the policy in ``edgefx.isolation``; the stream goes on. An event action
+(a trigger rule, hotkey or control-API action) that fails is logged and counted; it never ends the run.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any, Protocol
 
 import av
 
+from edgefx.errors import EdgefxError, PluginError
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
-from edgefx.isolation import Guard
+from edgefx.isolation import CONTAINED, FrameCheck, Guard
 from edgefx.metrics import RECENT_FRAMES, Distribution, Metrics
 from edgefx.plugin import Analyzer, Configurable, Effect
 from edgefx.scheduler import Plan, RunEverything, Scheduler
@@ -97,6 +99,12 @@ class Pipeline:
         self.frame_observers: list[Callable[[Frame], None]] = []
         """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
         must be quick and must copy what it keeps."""
+        self.output_lock = threading.Lock()
+        """Held while a frame is handed to the sink (so the stop watchdog never closes it mid-frame)."""
+        self.busy: str | None = None
+        """The plugin being called right now on the loop thread (named when a stop finds it hanging)."""
+        self.failed_actions: list[str] = []
+        """Event actions (trigger rules, hotkeys, control-API actions) that failed, one line each."""
         self._plan_s = 0.0  # seconds in plan this frame (with frame_done: the "scheduler" stage)
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: tuple[Frame, FrameContext, float, Future] | None = None
@@ -105,20 +113,34 @@ class Pipeline:
 
     # -- set-up ------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Give every plugin object the bus and the stream info (loads models)."""
+        """Give every plugin object the bus and the stream info (loads models). A plugin that fails
+        here stops the run before anything is written, with a ``PluginError`` naming it (its own
+        ``EdgefxError`` passes through: it already says what to do)."""
         objects: list[Configurable] = [*self.analyzers.values(), *self.effects.values()]
         for obj in objects:
             obj.bus = self.bus
-            obj.start(self.stream)
+            self.busy = obj.name
+            try:
+                obj.start(self.stream)
+            except EdgefxError:
+                raise
+            except CONTAINED as exc:
+                log.debug("plugin %s failed to start", obj.name, exc_info=exc)
+                raise PluginError(f"plugin {obj.name} failed to start: {type(exc).__name__}: {exc}",
+                                  f"check its options (`edgefx plugins show {obj.name}`), or run without it; "
+                                  "-v shows the traceback") from None
+            self.busy = None
 
     def close(self) -> None:
         if hasattr(self.scheduler, "close"):
             self.scheduler.close()
         for obj in [*self.analyzers.values(), *self.effects.values()]:
+            self.busy = obj.name
             try:
                 obj.close()
-            except Exception as exc:
+            except CONTAINED as exc:
                 log.error("plugin %s failed to close: %s", obj.name, exc)
+        self.busy = None
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None,
@@ -164,21 +186,25 @@ class Pipeline:
             if analyzer.name not in self.guard.disabled:
                 try:
                     analyzer.on_audio(audio)
-                except Exception as exc:
+                except CONTAINED as exc:
                     log.error("plugin %s failed on audio at %.3f s: %s", analyzer.name, float(audio.time or 0), exc)
-        self.sink.write_audio(audio)
+        with self.output_lock:
+            self.sink.write_audio(audio)
 
     def _frame(self, frame: Frame, on_frame: Callable[[Frame, FrameContext], None] | None) -> None:
-        """One frame. Sequential: events, plan, analyzers, effects, sink. With ``overlap`` the
+        """One frame. Sequential: plan, analyzers, events, effects, sink. With ``overlap`` the
         analyzers of this frame run on the worker while the previous frame renders, so each
         picture leaves one frame later, together with the results computed on it."""
         t_start = time.perf_counter()
         if not self.overlap:
-            ctx = FrameContext(frame, events=self.bus.due(frame.time))
-            self._deliver_events(ctx)
+            ctx = FrameContext(frame)
             plan = self._plan(ctx)
             ctx.notes.update(plan.notes)
-            self._render(frame, ctx, self._analyze(frame, ctx, plan), t_start, t_start, on_frame)
+            costs = self._analyze(frame, ctx, plan)
+            # after the analyzers, as in overlap mode: an event one publishes (a gesture) acts on its own frame
+            ctx.events = self.bus.due(frame.time)
+            self._deliver_events(ctx)
+            self._render(frame, ctx, costs, t_start, t_start, on_frame)
             return
         previous = self._in_flight
         costs = self._wait_in_flight()
@@ -225,20 +251,33 @@ class Pipeline:
         """Effects in layer order, then the sink; records the frame. ``costs``: the analyzers' (ms,
         level) on this frame, the effects' are added; ``t_start``: when this loop iteration began
         (frame time); ``arrived``: when the frame came in (latency)."""
+        check = FrameCheck(frame.image)
         for name, effect in self.effects.items():
             if effect.active and name not in self.guard.disabled:
                 t0 = time.perf_counter()
+                self.busy = name
                 try:
                     effect.apply(frame, ctx)
-                    self.guard.ok(name)
-                except Exception as exc:
+                    broken = check.violation(frame)
+                except CONTAINED as exc:
                     self.guard.failed(name, "apply", frame, exc)
+                    broken = check.violation(frame)
+                    if broken is not None:
+                        check.restore(frame)
+                else:
+                    if broken is None:
+                        self.guard.ok(name)
+                    else:
+                        self.guard.failed(name, "apply", frame, broken)
+                        check.restore(frame)
+                self.busy = None
                 ms = (time.perf_counter() - t0) * 1000.0
                 costs[name] = (ms, effect.level)
-                self.guard.overrun(name, ms, self._expected_ms(effect))
+                self.guard.overrun(name, ms, self._expected_ms(effect), self.stream.frame_budget_ms)
         stages = {name: ms for name, (ms, _level) in costs.items()}
         t0 = time.perf_counter()
-        self.sink.write(frame)
+        with self.output_lock:
+            self.sink.write(frame)
         done = time.perf_counter()
         stages["sink"] = (done - t0) * 1000.0
         total = (done - t_start) * 1000.0
@@ -256,6 +295,7 @@ class Pipeline:
             ctx.results[name] = None
             return 0.0
         t0 = time.perf_counter()
+        self.busy = name
         try:
             if fresh:
                 result = analyzer.analyze(frame, ctx)
@@ -264,13 +304,14 @@ class Pipeline:
                 result = analyzer.carry(frame, ctx, self.last.get(name))
                 self.age[name] = self.age.get(name, 0) + 1
             self.guard.ok(name)
-        except Exception as exc:
+        except CONTAINED as exc:
             self.guard.failed(name, "analyze" if fresh else "carry", frame, exc)
             result, self.age[name] = None, self.age.get(name, 0) + 1
+        self.busy = None
         self.last[name] = ctx.results[name] = result
         ctx.age[name] = self.age[name]
         ms = (time.perf_counter() - t0) * 1000.0
-        self.guard.overrun(name, ms, self._expected_ms(analyzer))
+        self.guard.overrun(name, ms, self._expected_ms(analyzer), self.stream.frame_budget_ms)
         return ms
 
     def _expected_ms(self, plugin: Configurable) -> float:
@@ -280,22 +321,37 @@ class Pipeline:
     def _deliver_events(self, ctx: FrameContext) -> None:
         for event in ctx.events:
             if self.triggers is not None:
-                self.triggers.handle(event, self.effects)
+                try:
+                    self.triggers.handle(event, self.effects)
+                except CONTAINED as exc:
+                    self._action_failed(f"{event.name} event from {event.source or 'unknown'}", ctx.frame, exc)
             for effect in self.effects.values():
                 try:
                     effect.on_event(event)
-                except Exception as exc:
+                except CONTAINED as exc:
                     self.guard.failed(effect.name, "on_event", ctx.frame, exc)
             if self.on_event is not None:
                 self.on_event(event)
         if self.triggers is not None:
-            self.triggers.tick(ctx.frame.time, self.effects)
+            try:
+                self.triggers.tick(ctx.frame.time, self.effects)
+            except CONTAINED as exc:
+                self._action_failed("a timed trigger action", ctx.frame, exc)
+
+    def _action_failed(self, what: str, frame: Frame, exc: BaseException) -> None:
+        """An event action failed: log and count it; the stream goes on."""
+        text = str(exc).replace("\n  -> ", " -> ")
+        line = f"frame {frame.index} (t={frame.time:.3f} s): {what}: {type(exc).__name__}: {text}"
+        self.failed_actions.append(line)
+        log.error("event action failed on %s (the stream goes on; counted in the run summary as failed_actions)",
+                  line, exc_info=exc if len(self.failed_actions) == 1 else None)
 
     def summary(self) -> dict[str, Any]:
         """The run summary: metrics, disabled plugins, plugins far over their expected time, latency
         and (with a budget) what the scheduler degraded or reused."""
         summary = {**self.metrics.summary(), "disabled_plugins": dict(self.guard.disabled),
-                   "slow_plugins": self.guard.slow_report()}
+                   "failing_plugins": self.guard.failing_report(), "slow_plugins": self.guard.slow_report(),
+                   "failed_actions": {"count": len(self.failed_actions), "first": self.failed_actions[:3]}}
         summary["latency_ms"] = self.latency_ms.summary()
         summary["overlap"] = self.overlap
         if self.overlap and self.latency_ms.count:  # what running analyzers one frame ahead adds to latency

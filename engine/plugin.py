@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from edgefx.errors import ConfigError
 from edgefx.events import Event
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option, resolve_options
 
@@ -21,6 +21,9 @@ from edgefx.options import Option, resolve_options
 class Layer(enum.IntEnum):
     """Where an effect draws. Effects run in this order, so ordering is data, not code."""
 
+    CAMERA = -1
+    """What a camera does to the whole picture before anything is drawn on it: framing (``autoframe``
+    crops and zooms, results are mapped with ``FrameContext.reframe``), exposure (``relight``), touch-up."""
     BACKGROUND = 0
     BEHIND_PERSON = 1
     PERSON = 2
@@ -98,6 +101,12 @@ class Analyzer(Configurable):
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Any:
         """Return a result for ``frame`` without running the model; default: reuse ``last``."""
         return last
+
+    def reframe(self, result: Any, view: View) -> Any:
+        """``result`` mapped onto a picture an effect cropped and scaled by ``view`` (``edgefx.frame.View``),
+        as a new object (``result`` itself is this analyzer's state for ``carry``). Override when the
+        result holds picture coordinates or pixels; default: ``result`` unchanged (no geometry)."""
+        return result
 
     def export(self, result: Any, frame: Frame, out_dir: Path) -> Any:
         """Turn ``result`` into JSON for ``edgefx analyze``. Large data (masks) may be

@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from edgefx import hookspecs
-from edgefx.errors import ConfigError, PluginError
+from edgefx.errors import ConfigError, EdgefxError, PluginError
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
 from edgefx.options import Option
@@ -137,12 +137,16 @@ class Registry:
         return [r for r in self.records.values() if r.problems]
 
     # -- run lifecycle ---------------------------------------------------------------------------
-    def call_safely(self, hook_name: str, **kwargs: Any) -> None:
-        """Call a lifecycle hook on every plugin; an exception is logged with the plugin's name."""
+    def call_safely(self, hook_name: str, refusable: bool = False, **kwargs: Any) -> None:
+        """Call a lifecycle hook on every plugin; an exception is logged with the plugin's name.
+        ``refusable``: an ``EdgefxError`` (a plugin refusing the run, e.g. a control panel that cannot
+        listen) is raised instead, so the run ends before it starts."""
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
             except Exception as exc:
+                if refusable and isinstance(exc, EdgefxError):
+                    raise
                 log.error("plugin %s: %s failed: %s: %s", impl.plugin_name, hook_name, type(exc).__name__, exc)
 
 

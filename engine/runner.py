@@ -5,11 +5,9 @@ and on a corrupt input)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from edgefx.pipeline import Pipeline, Triggers
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
 from edgefx.scheduler import Scheduler, create_scheduler
+from edgefx.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,8 @@ def open_source(settings: Settings, registry: Registry) -> Source:
 def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     """Open the configured output for the source's stream."""
     cfg = settings.output
-    request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"])
+    request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
+                          threads=cfg["threads"])
     return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
 
 
@@ -100,33 +100,13 @@ def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
     return outputs
 
 
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-"""Signals that finish the output and end the run (SIGHUP: the ssh session closed)."""
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGINT/SIGTERM/SIGHUP while inside the block (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    def handler(signum: int, _frame: object) -> None:
-        log.warning("%s received: finishing the output", signal.Signals(signum).name)
-        stop.set()
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | None = None,
             on_frame: Callable[[Frame, FrameContext], None] | None = None,
             on_event: Callable[[Event], None] | None = None, max_frames: int = 0,
             on_open: Callable[[Pipeline], None] | None = None) -> RunResult:
-    """Run one job to the end. Plugins are created and started (models loaded) before the
-    output is opened, so a bad option or missing model writes nothing. Whatever happens
+    """Run one job to the end. Plugins are created and started (models loaded) and the
+    ``edgefx_startup`` hooks run before the output is opened, so a bad option, a missing model
+    or a side service that cannot start (``EdgefxError``) writes nothing. Whatever happens
     after that, the output is finished so it plays. An output that would destroy the input or a
     file edgefx did not write is refused first (``edgefx.io.protect``)."""
     check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
@@ -148,32 +128,40 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
         if on_event is not None:
             on_event(event)
 
+    limit_hit = threading.Event()
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
                             max_failures=settings.run["max_failures"], on_event=tell_plugins,
                             keep_frames=None if settings.run["stats"] else RECENT_FRAMES)
         pipeline.settings = settings
-        pipeline.start()
-        sink = pipeline.sink = open_sink(settings, registry, source)
-        registry.call_safely("edgefx_startup", pipeline=pipeline)
-        if on_open is not None:
-            on_open(pipeline)
-        limit_hit = threading.Event()
-        counted = _limit(on_frame, max_frames, stop, limit_hit)
-        with stop_on_signals(stop):
+        with Watchdog(stop, pipeline.output_lock, lambda: pipeline.busy) as watchdog:
             try:
-                pipeline.run(stop, counted)
-            except SourceError as exc:  # the input broke: keep what was processed, report after closing
-                result.source_error = exc
-        result.interrupted = stop.is_set() and not limit_hit.is_set()
+                pipeline.start()
+                registry.call_safely("edgefx_startup", refusable=True, pipeline=pipeline)
+                try:
+                    sink = watchdog.output = pipeline.sink = open_sink(settings, registry, source)
+                except BaseException:  # stop what the startup hooks started
+                    registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=pipeline.summary())
+                    raise
+                if on_open is not None:
+                    on_open(pipeline)
+                try:
+                    pipeline.run(stop, _limit(on_frame, max_frames, stop, limit_hit))
+                except SourceError as exc:  # the input broke: keep what was processed, report after closing
+                    result.source_error = exc
+                result.interrupted = stop.is_set() and not limit_hit.is_set()
+                if result.interrupted and result.source_error is not None:  # the stop cut a read short
+                    log.info("reading the input ended with the stop: %s", result.source_error.message)
+                    result.source_error = None
+            finally:
+                source.close()
+                try:
+                    watchdog.close_output()
+                finally:
+                    pipeline.close()
     finally:
-        source.close()
-        try:
-            if sink is not None:
-                sink.close()
-        finally:
-            if pipeline is not None:
-                pipeline.close()
+        if pipeline is None:
+            source.close()
     result.summary = pipeline.summary()
     result.summary["output"] = settings.output["url"]
     if sink is not None:

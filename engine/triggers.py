@@ -20,6 +20,17 @@ effect actions. One ``[[triggers]]`` table per rule::
     option = "kind"
     value = "sparks"
 
+    [[triggers]]
+    gesture = "thumbs_up"     # or a gesture (hands analyzer) / expression = "smile" (expressions)
+    effect = "particles"
+    action = "pulse"
+    hold_s = 0.5              # fire once the gesture has been held this long (once per hold)
+    cooldown_s = 3.0          # then not again within this many seconds
+    enabled = true            # a reaction can be switched off here or from the control panel
+
+A ``reaction`` event (``data={"reaction": "thumbs_up", "enabled": false}``, e.g. from the panel)
+switches every gesture/expression rule of that name on or off.
+
 Times are media times: a pulse started by a word that ended at 12.3 s on a file ends at
 12.3 s + ``seconds``; events without a time use the current frame's time.
 """
@@ -32,13 +43,23 @@ from typing import Any
 
 from edgefx.errors import ConfigError
 from edgefx.events import Event
-from edgefx.options import resolve_options
+from edgefx.options import Option, resolve_options
 from edgefx.plugin import Effect
 
 ACTIONS = ("on", "off", "toggle", "pulse", "set")
-KEYS = {"keyword", "hotkey", "effect", "action", "seconds", "option", "value", "debounce"}
+SOURCES = ("keyword", "hotkey", "gesture", "expression")
+"""What a rule listens for: exactly one of these keys."""
+HELD = ("gesture", "expression")
+"""Sources published while held (``data[source]``, ``who``, ``since``, ``held_s``; ``edgefx.holds``)."""
+KEYS = {*SOURCES, "effect", "action", "seconds", "option", "value", "debounce", "hold_s", "cooldown_s", "enabled"}
+TIMES = {"seconds": Option(3.0, "pulse: how long the effect stays on", min=0),
+         "debounce": Option(0.5, "ignore the same rule again within this many seconds", min=0),
+         "hold_s": Option(0.5, "gesture/expression: how long it must be held before the rule fires", min=0),
+         "cooldown_s": Option(3.0, "gesture/expression: wait this long before the rule fires again", min=0)}
+"""The rule's times, checked by the same validator as every option (finite numbers only)."""
 TRIGGER_EVENTS = ("keyword", "trigger")
 """Event names triggers listen to; the word is ``data["word"]`` (or ``data["keyword"]``)."""
+REACTION_EVENT = "reaction"
 
 
 def event_word(event: Event) -> str:
@@ -50,7 +71,8 @@ def event_word(event: Event) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """One rule: when ``keyword`` is heard (or ``hotkey`` pressed), do ``action`` to ``effect``."""
+    """One rule: when ``keyword`` is heard (or ``hotkey`` pressed, or ``gesture`` / ``expression``
+    held for ``hold_s``), do ``action`` to ``effect``."""
 
     keyword: str | None
     hotkey: str | None
@@ -60,6 +82,16 @@ class Trigger:
     option: str | None = None
     value: Any = None
     debounce: float = 0.5
+    gesture: str | None = None
+    expression: str | None = None
+    hold_s: float = 0.5
+    cooldown_s: float = 3.0
+    enabled: bool = True
+
+    @property
+    def source(self) -> str:
+        """Which of ``SOURCES`` this rule listens for."""
+        return next(key for key in SOURCES if getattr(self, key) is not None)
 
 
 def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") -> TriggerTable:
@@ -72,18 +104,31 @@ def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") 
         unknown = sorted(set(table) - KEYS)
         if unknown:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r}", f"keys are: {', '.join(sorted(KEYS))}")
-        if ("keyword" in table) == ("hotkey" in table):
-            raise ConfigError(f"{where}: give either keyword or hotkey", 'e.g. keyword = "snow" or hotkey = "s"')
-        for key in ("keyword" if "keyword" in table else "hotkey", "effect", "action"):
+        given = [key for key in SOURCES if key in table]
+        if len(given) != 1:
+            raise ConfigError(f"{where}: give exactly one of {', '.join(SOURCES)}",
+                              'e.g. keyword = "snow", hotkey = "s", gesture = "thumbs_up" or expression = "smile"')
+        source = given[0]
+        for key in (source, "effect", "action"):
             if not isinstance(table.get(key), str) or not table[key].strip():
                 raise ConfigError(f"{where}: {key} must be a non-empty string", f'add {key} = "..."')
         action = table["action"]
         if action not in ACTIONS:
             raise ConfigError(f"{where}: action = {action!r} is not allowed", f"action is one of {', '.join(ACTIONS)}")
-        for key in ("seconds", "debounce"):
-            value = table.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"{where}: {key} = {value!r} must be a number >= 0", f"e.g. {key} = 2.0")
+        for key, option in TIMES.items():
+            try:
+                option.check(key, table.get(key, option.default))
+            except ValueError:
+                raise ConfigError(f"{where}: {key} = {table[key]!r} must be a finite number >= 0",
+                                  f"e.g. {key} = 2.0") from None
+        held_keys = {"hold_s", "cooldown_s"} & set(table)
+        if source not in HELD and held_keys:
+            raise ConfigError(f"{where}: {sorted(held_keys)[0]} is only for gesture and expression rules",
+                              "use debounce for keyword and hotkey rules")
+        if source in HELD and "debounce" in table:
+            raise ConfigError(f"{where}: debounce is for keyword and hotkey rules", "use cooldown_s here")
+        if not isinstance(table.get("enabled", True), bool):
+            raise ConfigError(f"{where}: enabled must be true or false", "e.g. enabled = false")
         if action == "pulse" and not table.get("seconds", 3.0):
             raise ConfigError(f"{where}: seconds must be > 0 for a pulse", "e.g. seconds = 3.0")
         if action == "set" and ("option" not in table or "value" not in table):
@@ -93,10 +138,11 @@ def parse_triggers(tables: Iterable[Mapping[str, Any]], origin: str = "config") 
             key = "option" if "option" in table else "value"
             raise ConfigError(f"{where}: {key} is only used with action = 'set'",
                               f"remove {key} or use action = 'set'")
-        keyword, hotkey = (table.get(k, "").strip().lower() or None for k in ("keyword", "hotkey"))
-        rules.append(Trigger(keyword, hotkey, table["effect"], action,
-                             float(table.get("seconds", 3.0)), table.get("option"), table.get("value"),
-                             float(table.get("debounce", 0.5))))
+        keyword, hotkey, gesture, expression = (table.get(k, "").strip().lower() or None for k in SOURCES)
+        times = {key: float(table.get(key, option.default)) for key, option in TIMES.items()}
+        rules.append(Trigger(keyword, hotkey, table["effect"], action, times["seconds"], table.get("option"),
+                             table.get("value"), times["debounce"], gesture, expression, times["hold_s"],
+                             times["cooldown_s"], table.get("enabled", True)))
     return TriggerTable(rules, origin)
 
 
@@ -108,6 +154,11 @@ class TriggerTable:
         self.origin = origin
         self._now = 0.0
         self._last: dict[int, float] = {}
+        self._fired_hold: dict[int, tuple[Any, float]] = {}
+        """Rule index -> the hold (who, since) it last fired on: a held gesture fires once."""
+        self.enabled = [rule.enabled for rule in rules]
+        self.fired: list[tuple[float, int]] = []
+        """(media time, rule index) of every rule that fired, in order."""
         self._pulses: dict[str, tuple[float | None, float]] = {}
         """Effect name -> (media time its pulse ends or None: from the next frame's time, seconds)."""
 
@@ -127,22 +178,49 @@ class TriggerTable:
             except ConfigError as exc:
                 raise ConfigError(f"{self.origin}: [[triggers]] #{number}: {exc.message}", exc.hint) from None
 
+    def reactions(self) -> dict[str, bool]:
+        """Each gesture/expression named by a rule, and whether its rules are on."""
+        out: dict[str, bool] = {}
+        for rule, on in zip(self.rules, self.enabled, strict=True):
+            if rule.source in HELD:
+                name = getattr(rule, rule.source)
+                out[name] = out.get(name, False) or on
+        return out
+
+    def set_reaction(self, name: str, enabled: bool) -> None:
+        """Switch every gesture/expression rule named ``name`` on or off."""
+        for i, rule in enumerate(self.rules):
+            if rule.source in HELD and getattr(rule, rule.source) == name:
+                self.enabled[i] = enabled
+
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None:
+        if event.name == REACTION_EVENT:
+            self.set_reaction(str(event.data.get("reaction", "")).lower(), bool(event.data.get("enabled", True)))
+            return
         if event.name in TRIGGER_EVENTS:
             field, value = "keyword", event_word(event)
         elif event.name == "hotkey":
             field, value = "hotkey", str(event.data.get("key") or "").strip().lower()
+        elif event.name in HELD:
+            field, value = event.name, str(event.data.get(event.name) or "").lower()
         else:
             return
         t = self._now if event.t is None else event.t
         for i, rule in enumerate(self.rules):
             effect = effects.get(rule.effect)
-            if not value or getattr(rule, field) != value or effect is None:
+            if not value or getattr(rule, field) != value or effect is None or not self.enabled[i]:
                 continue
             last = self._last.get(i)
-            if last is not None and 0 <= t - last < rule.debounce:
+            if field in HELD:
+                hold = (str(event.data.get("who")), float(event.data.get("since", t)))
+                if float(event.data.get("held_s", 0.0)) < rule.hold_s - 1e-6 or self._fired_hold.get(i) == hold or (
+                        last is not None and 0 <= t - last < rule.cooldown_s):
+                    continue
+                self._fired_hold[i] = hold
+            elif last is not None and 0 <= t - last < rule.debounce:
                 continue
             self._last[i] = t
+            self.fired.append((t, i))
             self._apply(rule, effect, event)
 
     def _apply(self, rule: Trigger, effect: Effect, event: Event) -> None:

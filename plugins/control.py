@@ -24,7 +24,8 @@ def edgefx_startup(pipeline):
     except ImportError as exc:
         raise ConfigError(f"the control panel needs {exc.name}", "pip install 'edgefx[control]'") from None
 
-    server = ControlServer(pipeline, cfg["host"], cfg["port"], cfg["token"], cfg["media"], cfg["preview_fps"])
+    server = ControlServer(pipeline, cfg["host"], cfg["port"], cfg["token"], cfg["media"], cfg["preview_fps"],
+                           cfg["hosts"])
     server.start()
     _servers[id(pipeline)] = server
     pipeline.frame_observers.append(server.preview.offer)

@@ -1,15 +1,18 @@
 """The control panel of a real ``edgefx run`` (subprocess, bound to 0.0.0.0 with a token) driven by
-Debian's headless Chromium through Selenium: clicking an effect's toggle changes the live preview.
-Also: requests without the token are refused, and bad input (unknown effect, paths outside the
-media folders, out-of-range values) is refused with the status and reason."""
+Debian's headless Chromium through Selenium: the browser logs in through the one-time link the
+engine logs, and clicking an effect's toggle changes the live preview. Also: requests without the
+token are refused, and bad input (unknown effect, files for options that take none, out-of-range
+values) is refused with the status and reason."""
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +23,7 @@ import numpy as np
 import pytest
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-TOKEN = "test-token-8c1f"
+TOKEN = "test-token-8c1f-5a9e2b"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1280,900")
@@ -33,10 +36,11 @@ def free_port() -> int:
 
 
 def call(url: str, body: dict | None = None, token: str | None = TOKEN) -> tuple[int, dict | bytes]:
-    """One HTTP request; returns (status, JSON body or raw bytes)."""
+    """One HTTP request, as a script sends it (the token as a Bearer header); returns (status, JSON
+    body or raw bytes)."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
-        headers["X-Edgefx-Token"] = token
+        headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=10) as r:
@@ -59,6 +63,8 @@ def engine(tmp_path_factory):
            "--effects", "stats", "--set", "effects.stats.scale=1.0", "--control", f"0.0.0.0:{port}",
            "--set", f"control.token={TOKEN}", "--set", f"control.media=['{media}']", "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -69,11 +75,13 @@ def engine(tmp_path_factory):
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("control panel did not come up:\n" + proc.communicate()[0])
-    yield base, tmp
+        proc.wait(10)
+        pytest.fail("control panel did not come up:\n" + "".join(lines))
+    yield base, tmp, lines
     proc.send_signal(signal.SIGINT)
-    out = proc.communicate(timeout=20)[0]
-    assert "control panel at http://127.0.0.1:" in out
+    proc.wait(20)
+    out = "".join(lines)
+    assert f"control panel listening on 0.0.0.0:{port} (every network interface" in out and TOKEN not in out
 
 
 def darkened_top(png: bytes) -> bool:
@@ -115,8 +123,9 @@ def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
 def test_toggle_in_the_browser_changes_the_live_preview(engine, browser) -> None:
     from selenium.webdriver.common.by import By
 
-    base, _ = engine
-    browser.get(f"{base}/?token={TOKEN}")
+    base, _, lines = engine
+    code = re.findall(r"/login\?code=(\S+)", "".join(lines))[-1]  # the link names the LAN address: use loopback
+    browser.get(f"{base}/login?code={code}")
     button = wait_for(lambda: browser.find_elements(By.ID, "toggle-stats"), what="the effect list")[0]
     preview = browser.find_element(By.ID, "preview")
     wait_for(lambda: browser.execute_script("return arguments[0].naturalWidth", preview) == 640, what="MJPEG")
@@ -136,24 +145,25 @@ def test_toggle_in_the_browser_changes_the_live_preview(engine, browser) -> None
 
 
 def test_off_localhost_every_request_needs_the_token(engine) -> None:
-    base, _ = engine
-    for path in ("/", "/api/effects", "/api/stats", "/api/preview.jpg", "/api/ws"):
+    base, _, _ = engine
+    for path in ("/", "/api/effects", "/api/stats", "/api/preview.jpg", "/api/ws", "/api/session"):
         assert call(base + path, token=None)[0] == 401, path
         assert call(base + path, token="wrong")[0] == 401, path
+        assert call(f"{base}{path}?token={TOKEN}", token=None)[0] == 401, path  # never in a URL
     assert call(f"{base}/api/effects/stats/toggle", {"enabled": False}, token=None)[0] == 401
-    status, effects = call(f"{base}/api/effects?token={TOKEN}", token=None)
+    status, effects = call(f"{base}/api/effects")
     assert status == 200 and effects[0]["name"] == "stats"
     status, jpeg = call(f"{base}/api/preview.jpg")
     assert status == 200 and cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape == (360, 640, 3)
 
 
 def test_bad_commands_are_refused_with_the_reason(engine) -> None:
-    base, tmp = engine
+    base, tmp, _ = engine
     status, body = call(f"{base}/api/effects/nosuch/toggle", {"enabled": False})
     assert status == 404 and "unknown effect 'nosuch'" in body["error"]
-    for path in ("../secret.json", str(tmp / "secret.json"), "/etc/passwd", "~/x.json", "missing.json"):
+    for path in ("../secret.json", str(tmp / "secret.json"), "/etc/passwd", "~/x.json", "glasses.json"):
         status, body = call(f"{base}/api/effects/stats/media", {"option": "refresh", "path": path})
-        assert status == 400 and "media folder" in body["error"], path
+        assert status == 400 and "does not take a file" in body["error"], path
     status, body = call(f"{base}/api/effects/stats/options", {"option": "refresh", "value": 5000})
     assert status == 400 and "out of range" in body["error"]
     status, body = call(f"{base}/api/effects/stats/options", {"option": "nosuch", "value": 1})

@@ -10,8 +10,9 @@ import pytest
 
 from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.faces.analyzer import FacesAnalyzer
-from edgefx.plugins.faces.detector import FULL_RANGE, SHORT_RANGE, FaceDetector, ssd_anchor_centres
+from edgefx.plugins.faces.detector import FULL_RANGE, SHORT_RANGE, FaceDetector
 from edgefx.plugins.faces.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
+from edgefx.vision.ssd import ssd_anchor_centres
 
 FACE_CENTRE = (225.0, 125.0)  # roughly the astronaut's face centre in the 512x512 photo
 

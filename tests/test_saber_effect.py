@@ -146,3 +146,27 @@ def test_spoken_ignite_through_the_real_pipeline() -> None:
     green = run.images[24].astype(int) - run.inputs[24]
     x, y = np.rint(np.add(tip, (10, 0))).astype(int)
     assert green[y, x, 1] > green[y, x, 2]
+
+
+@pytest.mark.parametrize("colour", ["white", "orange"])
+def test_blade_covers_the_physical_stick_and_glows_in_its_own_colour(colour: str) -> None:
+    """A white and an orange stick tracked by the analyzer (real pipeline): across the stick's whole
+    width the output is the white core (no orange shows through) and beside it the glow is green."""
+    from edgefx.plugins.saber.pictures import blade_on
+
+    frames, images = blade_on(colour, "green")
+    for truth, out in list(zip(frames, images, strict=True))[-5:]:
+        base, tip = np.array(truth.base), np.array(truth.tip)
+        axis = (tip - base) / np.hypot(*(tip - base))
+        normal = np.array([-axis[1], axis[0]])
+        radius = 0.016 * out.shape[0]  # the rendered stick's half width
+        on_stick = [np.rint(base + t * (tip - base) + d * radius * normal).astype(int)
+                    for t in np.linspace(0.1, 0.9, 9) for d in (-0.8, 0.0, 0.8)]
+        core = np.array([out[y, x] for x, y in on_stick]).astype(int)
+        assert core.min() >= 215, (colour, core.min(axis=0))
+        beside = [np.rint(base + t * (tip - base) + s * 2.5 * radius * normal).astype(int)
+                  for t in np.linspace(0.1, 0.9, 9) for s in (-1, 1)]
+        beside = [(x, y) for x, y in beside if truth.image[y, x].max() < 180]  # where the glow does not saturate
+        glow = np.array([out[y, x].astype(int) - truth.image[y, x] for x, y in beside])
+        b, g, r = glow.mean(axis=0)
+        assert len(glow) >= 3 and g > 1.5 * max(b, r), (colour, glow)

@@ -16,12 +16,12 @@ from typing import Any
 
 from edgefx.errors import ConfigError
 from edgefx.events import Event
-from edgefx.options import resolve_options
+from edgefx.options import Option, resolve_options
 from edgefx.plugin import Effect
 
 CONTROL_EVENT = "control"
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-PATHLIKE = re.compile(r"[/\\~]|^\.|\.\w{2,5}$")
+MAX_PATH = 1024
 
 
 class ControlError(Exception):
@@ -39,7 +39,7 @@ def describe(effects: Mapping[str, Effect]) -> list[dict[str, Any]]:
     for name, effect in effects.items():
         options = {key: {"value": effect.settings.get(key), "default": opt.default, "allowed": opt.allowed(),
                          "help": opt.help, "choices": list(opt.choices) if opt.choices else None,
-                         "min": opt.min, "max": opt.max}
+                         "min": opt.min, "max": opt.max, "media": opt.media}
                    for key, opt in effect.options.items()}
         out.append({"name": name, "enabled": effect.enabled, "layer": effect.layer.name.lower(), "options": options})
     return out
@@ -47,19 +47,38 @@ def describe(effects: Mapping[str, Effect]) -> list[dict[str, Any]]:
 
 def media_path(path: Any, folders: Sequence[Path]) -> Path:
     """``path`` (relative to one of the media ``folders``) resolved, or ``ControlError``: no absolute
-    paths, no ``..``, no symlink escapes, and the file must exist."""
+    paths, no ``..``, no URLs or pseudo-protocols (``pipe:``, ``data:``), no symlink escapes, and the
+    file must exist."""
     if not isinstance(path, str) or not path:
         raise ControlError(400, "path must be a non-empty string relative to a media folder")
+    if len(path) > MAX_PATH or not path.isprintable():
+        raise ControlError(400, f"path is not allowed: at most {MAX_PATH} printable characters, "
+                                "relative to a media folder")
     rel = Path(path)
     if rel.is_absolute() or path.startswith(("~", "\\")) or ".." in rel.parts or ":" in path:
-        raise ControlError(400, f"path {path!r} is not allowed: give it relative to a media folder, without '..'")
+        raise ControlError(400, f"path {path!r} is not allowed: give it relative to a media folder, "
+                                "without '..' or a URL scheme")
     for folder in folders:
-        root = folder.resolve()
-        candidate = (root / rel).resolve()
-        if candidate.is_relative_to(root) and candidate.is_file():
-            return candidate
+        try:
+            root = folder.resolve()
+            candidate = (root / rel).resolve()
+            if candidate.is_relative_to(root) and candidate.is_file():
+                return candidate
+        except (OSError, ValueError):  # a name too long for the file system, a loop of links
+            continue
     names = ", ".join(str(f) for f in folders) or "none configured ([control] media)"
     raise ControlError(400, f"path {path!r} is not a file inside the media folders ({names})")
+
+
+def media_value(value: Any, option: Option, folders: Sequence[Path]) -> Any:
+    """The value of a ``media`` option as the control API accepts it: each file name resolved
+    inside the media folders (``media_path``), built-in ``names`` as they are; other types are
+    left to the option's own check."""
+    if isinstance(value, list):
+        return [media_value(v, option, folders) for v in value]
+    if not isinstance(value, str) or (option.names is not None and value in option.names()):
+        return value
+    return str(media_path(value, folders))
 
 
 def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path]) -> Event:
@@ -68,7 +87,7 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
     if cmd in ("event", "hotkey", "trigger"):
         return _plain_event(cmd, request)
     name = request.get("effect")
-    if name not in effects:
+    if not isinstance(name, str) or name not in effects:
         raise ControlError(404, f"unknown effect {name!r}; enabled in this run: {', '.join(effects) or 'none'}")
     effect = effects[name]
     if cmd == "toggle":
@@ -78,15 +97,16 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
         action: dict[str, Any] = {"action": "enable", "effect": name, "value": enabled}
     elif cmd in ("set", "media"):
         key = request.get("option")
-        if key not in effect.options:
+        if not isinstance(key, str) or key not in effect.options:
             raise ControlError(400, f"{name} has no option {key!r}; options: {', '.join(effect.options) or 'none'}")
-        if cmd == "media":
-            value: Any = str(media_path(request.get("path"), folders))
-        else:
-            value = request.get("value")
-            for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str) and PATHLIKE.search(text):
-                    raise ControlError(400, f"{text!r} looks like a path: switch files with the media command")
+        option = effect.options[key]
+        if cmd == "media" and not option.media:
+            files = ", ".join(k for k, o in effect.options.items() if o.media) or "none"
+            raise ControlError(400, f"{name}.{key} does not take a file; options of {name} that do: {files}")
+        value: Any = request.get("path") if cmd == "media" else request.get("value")
+        if option.media:
+            value = media_value([value] if cmd == "media" and isinstance(option.default, list) else value,
+                                option, folders)
         try:
             resolve_options(name, effect.options, {**effect.settings, key: value})
         except ConfigError as exc:

@@ -1,12 +1,14 @@
 """The control panel's HTTP + WebSocket server (aiohttp on its own thread and event loop).
 
-Routes (JSON unless said otherwise; POST bodies must be ``application/json``)::
+Routes (JSON unless said otherwise; POST bodies must be ``application/json`` objects)::
 
     GET  /                          the panel (static page)
+    GET  /login?code=...            one-time login link (logged at start): sets the session cookie
+    GET  /api/session               {"csrf": ...}: the token state-changing requests send as X-CSRF-Token
     GET  /api/effects               effects with enabled state and options
-    POST /api/effects/NAME/toggle   {"enabled": true|false}   (no body: flip)
+    POST /api/effects/NAME/toggle   {"enabled": true|false}   ({}: flip)
     POST /api/effects/NAME/options  {"option": "opacity", "value": 0.5}
-    POST /api/effects/NAME/media    {"option": "mask", "path": "masks/cat.json"}  (inside [control] media)
+    POST /api/effects/NAME/media    {"option": "path", "path": "beach.jpg"}  (media options, inside [control] media)
     POST /api/triggers              {"word": "snow"}   fire the [[triggers]] rules of that keyword
     POST /api/events                {"name": "clap", "data": {...}}   publish any event
     POST /api/hotkeys               {"key": "b"}
@@ -14,19 +16,18 @@ Routes (JSON unless said otherwise; POST bodies must be ``application/json``)::
     GET  /api/preview.mjpg          the output as MJPEG (image/jpeg snapshots: /api/preview.jpg)
     GET  /api/ws                    stats pushed every second; send {"id": 1, "cmd": "toggle", ...}
 
-Bound to loopback no token is needed unless one is set (the Host header must then name
-loopback, against DNS rebinding). Bound elsewhere every request needs the token, as
-``?token=``, ``X-Edgefx-Token`` or ``Authorization: Bearer``; without it: 401.
+Who may call what is ``edgefx.control.guard``'s job (Host allow-list, login, same-origin + CSRF
+token on every POST); connections are capped and idle ones closed (``edgefx.io.http_guard``).
+A new route is one line in ``ControlServer.routes``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -38,11 +39,15 @@ from typing import Any
 import cv2
 import numpy as np
 from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from edgefx.control import jsonbody
 from edgefx.control.commands import ControlError, check, describe
-from edgefx.control.options import LOOPBACK
+from edgefx.control.guard import ControlGuard
+from edgefx.control.options import check_token
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame
+from edgefx.io.http_guard import IDLE_TIMEOUT, MAX_CONNECTIONS, WILDCARD, HostAllowList
 from edgefx.metrics import percentiles
 
 log = logging.getLogger(__name__)
@@ -89,10 +94,12 @@ class ControlServer:
     """Serves the panel for one running ``pipeline`` until ``stop``."""
 
     def __init__(self, pipeline: Any, host: str = "127.0.0.1", port: int = 8091, token: str = "",
-                 media: list[str] | None = None, preview_fps: float = 5.0) -> None:
+                 media: list[str] | None = None, preview_fps: float = 5.0, hosts: list[str] | None = None) -> None:
         self.pipeline, self.host, self.port = pipeline, host, port
-        self.loopback = host in LOOPBACK
-        self.token = token or ("" if self.loopback else secrets.token_urlsafe(16))
+        hostnames = HostAllowList(host, hosts or ())
+        check_token(token)
+        self.token = token or ("" if hostnames.loopback else secrets.token_urlsafe(24))
+        self.guard = ControlGuard(hostnames, self.token)
         self.media = [Path(m).expanduser() for m in (media if media is not None else ["media"])]
         self.preview = Preview(preview_fps)
         self.sockets: set[web.WebSocketResponse] = set()
@@ -101,29 +108,37 @@ class ControlServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def address(self) -> str:
+        """The real bind address, ``host:port`` (``[::]:8091`` for IPv6)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"http://{host}:{self.port}/" + (f"?token={self.token}" if self.token else "")
+        """A URL of the panel for a browser: on a wildcard bind, through this machine's LAN address."""
+        host = lan_address() if self.host in WILDCARD else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Bind and serve on a daemon thread; raises ``ConfigError`` when the address is taken."""
         ready = threading.Event()
         failure: list[OSError] = []
-        runner = web.AppRunner(self._app(), shutdown_timeout=2.0, access_log=None)
+        runner = web.AppRunner(self._app(), shutdown_timeout=2.0, access_log=None, keepalive_timeout=IDLE_TIMEOUT,
+                               logger=_MalformedRequestLog(logging.getLogger("aiohttp.server"), {}))
 
         def serve() -> None:
             loop = self._loop = asyncio.new_event_loop()
             try:
                 loop.run_until_complete(runner.setup())
-                loop.run_until_complete(web.TCPSite(runner, self.host, self.port).start())
-                self.port = runner.addresses[0][1]
+                listener = loop.run_until_complete(loop.create_server(capped(runner.server), self.host, self.port))
+                self.port = listener.sockets[0].getsockname()[1]
             except OSError as exc:
                 failure.append(exc)
                 return
             finally:
                 ready.set()
             loop.run_forever()
+            listener.close()
             loop.run_until_complete(runner.cleanup())
             loop.close()
 
@@ -133,7 +148,13 @@ class ControlServer:
         if failure:
             raise ConfigError(f"control panel cannot listen on {self.host}:{self.port}: {failure[0]}",
                               f"pick another port: --control {self.host}:{self.port + 1}")
-        log.info("control panel at %s", self.url)
+        reach = " (every network interface: reachable from the LAN)" if self.host in WILDCARD else ""
+        log.info("control panel listening on %s%s", self.address, reach)
+        if self.token:
+            log.info("control panel login (one-time link, a new one is logged after each use): %s",
+                     self.guard.login_url(self.url))
+        else:
+            log.info("control panel at %s/", self.url)
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None:
@@ -142,40 +163,41 @@ class ControlServer:
             self._thread.join(10)
 
     # -- app ---------------------------------------------------------------------------------------
-    def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._guard])
+    def routes(self) -> list[web.RouteDef]:
+        """Every route of the panel (the guard checks all of them)."""
         static = resources.files("edgefx.control").joinpath("static")
         page = static.joinpath("index.html").read_bytes()
 
         async def index(_request: web.Request) -> web.Response:
             return web.Response(body=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
-        app.router.add_get("/", index)
-        app.router.add_get("/api/effects", self._effects)
-        app.router.add_post("/api/effects/{name}/toggle", self._post("toggle"))
-        app.router.add_post("/api/effects/{name}/options", self._post("set"))
-        app.router.add_post("/api/effects/{name}/media", self._post("media"))
-        app.router.add_post("/api/triggers", self._post("trigger"))
-        app.router.add_post("/api/events", self._post("event"))
-        app.router.add_post("/api/hotkeys", self._post("hotkey"))
-        app.router.add_get("/api/stats", self._stats)
-        app.router.add_get("/api/speech", self._speech)
-        app.router.add_get("/api/preview.mjpg", self._mjpeg)
-        app.router.add_get("/api/preview.jpg", self._snapshot)
-        app.router.add_get("/api/ws", self._ws)
+        return [
+            web.get("/", index),
+            web.get("/api/session", self._session),
+            web.get("/api/effects", self._effects),
+            web.post("/api/effects/{name}/toggle", self._post("toggle")),
+            web.post("/api/effects/{name}/options", self._post("set")),
+            web.post("/api/effects/{name}/media", self._post("media")),
+            web.post("/api/triggers", self._post("trigger")),
+            web.post("/api/events", self._post("event")),
+            web.post("/api/hotkeys", self._post("hotkey")),
+            web.get("/api/stats", self._stats),
+            web.get("/api/speech", self._speech),
+            web.get("/api/preview.mjpg", self._mjpeg),
+            web.get("/api/preview.jpg", self._snapshot),
+            web.get("/api/ws", self._ws),
+        ]
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[_no_tracebacks, self.guard.middleware],
+                              client_max_size=jsonbody.MAX_BYTES)
+        app.add_routes(self.routes())
+        app.on_response_prepare.append(self.guard.add_headers)
         app.on_shutdown.append(self._close_sockets)
         return app
 
-    @web.middleware
-    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token:
-            given = (request.query.get("token") or request.headers.get("X-Edgefx-Token")
-                     or request.headers.get("Authorization", "").removeprefix("Bearer ").strip())
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
-                return web.json_response({"error": "token required: add ?token=... (printed at start)"}, status=401)
-        if self.loopback and request.host.rsplit(":", 1)[0].strip("[]") not in LOOPBACK:
-            return web.json_response({"error": f"host {request.host!r} refused: use 127.0.0.1"}, status=403)
-        return await handler(request)
+    async def _session(self, _request: web.Request) -> web.Response:
+        return web.json_response({"csrf": self.guard.csrf}, headers={"Cache-Control": "no-store"})
 
     # -- commands ----------------------------------------------------------------------------------
     async def command(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -199,16 +221,20 @@ class ControlServer:
 
     def _post(self, cmd: str) -> Handler:
         async def handle(request: web.Request) -> web.Response:
-            body: Any = {}
-            if request.can_read_body:
+            try:
                 if request.content_type != "application/json":
-                    return web.json_response({"error": "send application/json"}, status=415)
-                try:
-                    body = await request.json()
-                except json.JSONDecodeError:
-                    return web.json_response({"error": "body is not valid JSON"}, status=400)
-            if not isinstance(body, dict):
-                return web.json_response({"error": "body must be a JSON object"}, status=400)
+                    raise ControlError(415, "send the body as Content-Type: application/json")
+                async with asyncio.timeout(IDLE_TIMEOUT):
+                    raw = await request.read()
+                if not raw:
+                    raise ControlError(400, "send a JSON object as the body (e.g. {})")
+                body = jsonbody.parse(raw)
+                if not isinstance(body, dict):
+                    raise ControlError(400, "body must be a JSON object")
+            except ControlError as exc:
+                return web.json_response({"error": exc.message}, status=exc.status)
+            except TimeoutError:
+                return web.json_response({"error": f"body not received within {IDLE_TIMEOUT:g} s"}, status=408)
             if "name" in request.match_info:
                 body["effect"] = request.match_info["name"]
             status, out = await self.command({**body, "cmd": cmd})
@@ -278,9 +304,9 @@ class ControlServer:
     # -- websocket ---------------------------------------------------------------------------------
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        if origin and origin.split("://", 1)[-1] != request.host:
-            return web.json_response({"error": f"origin {origin} refused"}, status=403)
-        ws = web.WebSocketResponse(heartbeat=20)
+        if origin and not self.guard.same_origin(request):
+            return web.json_response({"error": f"origin {origin!r} refused"}, status=403)
+        ws = web.WebSocketResponse(heartbeat=20, max_msg_size=jsonbody.MAX_BYTES)
         await ws.prepare(request)
         self.sockets.add(ws)
         pusher = asyncio.create_task(self._push_stats(ws))
@@ -290,9 +316,9 @@ class ControlServer:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 try:
-                    message = json.loads(msg.data)
-                except json.JSONDecodeError:
-                    await ws.send_json({"type": "reply", "status": 400, "body": {"error": "not JSON"}})
+                    message = jsonbody.parse(msg.data)
+                except ControlError as exc:
+                    await ws.send_json({"type": "reply", "status": exc.status, "body": {"error": exc.message}})
                     continue
                 if not isinstance(message, dict):
                     message = {}
@@ -318,3 +344,63 @@ class ControlServer:
         self._closing = True
         for ws in list(self.sockets):
             await ws.close(code=1001, message=b"engine stopping")
+
+
+@web.middleware
+async def _no_tracebacks(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A bug in a handler answers 500 with a one-line log; the traceback only at debug level."""
+    try:
+        return await handler(request)
+    except (web.HTTPException, ConnectionError, asyncio.CancelledError):
+        raise
+    except Exception as exc:
+        log.error("control panel: %s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        log.debug("control panel failure", exc_info=True)
+        return web.json_response({"error": "internal error (see the engine's log)"}, status=500)
+
+
+class _MalformedRequestLog(logging.LoggerAdapter):
+    """aiohttp's server log, except that a request its parser refused (it answers 400) is one
+    debug line naming the error's kind, without a traceback and without echoing the request."""
+
+    def log(self, level: int, msg: object, *args: object, exc_info: Any = None, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError) and (exc_info.code or 400) < 500:
+            log.debug("control panel: refused a malformed request (%s)", type(exc_info).__name__)
+            return
+        self.logger.log(level, msg, *args, exc_info=exc_info, **kwargs)
+
+
+class _Busy(asyncio.Protocol):
+    """Answers a connection beyond ``MAX_CONNECTIONS`` with 503 and closes it."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 10\r\n"
+                        b"Connection: close\r\nContent-Length: 34\r\n\r\ntoo many connections, retry later\n")
+        transport.close()
+
+
+def capped(server: web.Server) -> Callable[[], asyncio.Protocol]:
+    """A protocol factory for ``loop.create_server``: aiohttp's handler while fewer than
+    ``MAX_CONNECTIONS`` are open, ``_Busy`` beyond. A burst of connections is accepted in one
+    go, before any of them is connected, so the ones made in this burst count too."""
+    fresh: list[asyncio.Protocol] = []
+
+    def factory() -> asyncio.Protocol:
+        if len(server.connections) + len(fresh) >= MAX_CONNECTIONS:
+            return _Busy()
+        if not fresh:  # after this burst the handlers are connected and in server.connections
+            asyncio.get_running_loop().call_soon(fresh.clear)
+        fresh.append(handler := server())
+        return handler
+    return factory
+
+
+def lan_address() -> str:
+    """This machine's address on its default route (no packet is sent), or 127.0.0.1 without one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"

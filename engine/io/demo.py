@@ -15,7 +15,7 @@ from edgefx.errors import SourceError
 from edgefx.frame import Frame
 from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.io.info import StreamInfo
-from edgefx.io.inputs import split_query
+from edgefx.io.inputs import query_seconds, split_query
 from edgefx.io.source import Item, Source, SourceRequest, frame_size
 
 
@@ -54,7 +54,7 @@ class DemoSource(Source):
     @classmethod
     def open(cls, url: str, request: SourceRequest) -> Source:
         _, q = split_query(url)
-        return cls(request, float(q.get("seconds", 10)), q.get("live") == "1")
+        return cls(request, query_seconds(url, q, "seconds") or 10.0, q.get("live") == "1")
 
     def pose(self, index: int) -> np.ndarray:
         """The 2x3 affine matrix of frame ``index``: sway, nod and a slow lean."""

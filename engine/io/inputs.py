@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -14,6 +15,22 @@ def split_query(url: str) -> tuple[str, dict[str, str]]:
     """``"testsrc:?size=640x480&live=1"`` -> ``("testsrc:", {"size": "640x480", "live": "1"})``."""
     base, _, query = url.partition("?")
     return base, dict(parse_qsl(query))
+
+
+def query_seconds(url: str, query: dict[str, str], key: str) -> float | None:
+    """The ``key=SECONDS`` parameter of ``url`` as a finite number > 0 (``None`` when absent); anything
+    else is a ``SourceError`` saying what to write."""
+    if key not in query:
+        return None
+    try:
+        seconds = float(query[key])
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        base = url.partition("?")[0]
+        raise SourceError(f"{url}: {key}={query[key]!r} is not a number of seconds > 0",
+                          f"e.g. {base}?{key}=10")
+    return seconds
 
 
 class FileSource(PyAVSource):
@@ -77,6 +94,7 @@ class CameraSource(PyAVSource):
 
 class TestPatternSource(PyAVSource):
     """FFmpeg's ``testsrc2`` pattern through lavfi: ``testsrc:?size=1280x720&rate=30&duration=5``.
+    Without ``duration`` it plays until stopped, like a camera (Ctrl-C, or ``--max-frames``).
     ``audio=1`` adds a 440 Hz tone; ``live=1`` paces it to real time like a camera."""
 
     name = "testsrc"
@@ -87,11 +105,12 @@ class TestPatternSource(PyAVSource):
         _, q = split_query(url)
         size = q.get("size") or "{}x{}".format(*frame_size(request.width, request.height, (1280, 720)))
         rate = q.get("rate") or (f"{request.fps:g}" if request.fps else "30")
-        duration = q.get("duration", "10")
+        seconds = query_seconds(url, q, "duration")
+        duration = "" if seconds is None else f":duration={seconds:g}"
         live = q.get("live") == "1"
-        graph = f"testsrc2=size={size}:rate={rate}:duration={duration}" + (",realtime" if live else "")
+        graph = f"testsrc2=size={size}:rate={rate}{duration}" + (",realtime" if live else "")
         if q.get("audio") == "1":
-            graph = f"{graph}[out0];sine=frequency=440:sample_rate=48000:duration={duration}" + (
+            graph = f"{graph}[out0];sine=frequency=440:sample_rate=48000{duration}" + (
                 ",arealtime" if live else "") + "[out1]"
         plain = SourceRequest(0, 0, 0.0, "", request.audio, request.extra)
         return cls(graph, "lavfi", {}, live, plain, url)

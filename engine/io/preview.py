@@ -2,6 +2,8 @@
 
 Works with no display (a Pi over SSH, a container). JPEG encoding happens on the
 server thread, only while someone is watching, at most ``max_fps`` times a second.
+Like every server edgefx starts it answers only to loopback ``Host`` names (403 otherwise,
+against DNS rebinding), sends ``SECURITY_HEADERS``, caps its connections and closes idle ones.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
+from edgefx.io.http_guard import IDLE_TIMEOUT, MAX_CONNECTIONS, SECURITY_HEADERS, HostAllowList
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import Sink, SinkRequest
 
@@ -71,11 +75,36 @@ class MjpegBroadcaster:
             for jpeg in self.jpegs(stop):
                 handler.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg))
                 handler.wfile.write(jpeg + b"\r\n")
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the watcher went away or stopped reading for IDLE_TIMEOUT seconds
             pass
         finally:
             with self._cond:
                 self.watchers -= 1
+
+
+class GuardedServer(ThreadingHTTPServer):
+    """A threading HTTP server that serves at most ``MAX_CONNECTIONS`` connections at once (the
+    ones beyond are closed at once) and whose handlers time out after ``IDLE_TIMEOUT`` seconds
+    of silence (slow or missing headers)."""
+
+    daemon_threads = True
+    request_queue_size = MAX_CONNECTIONS
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 class PreviewSink(Sink):
@@ -88,27 +117,42 @@ class PreviewSink(Sink):
     def __init__(self, port: int) -> None:
         self.broadcaster = MjpegBroadcaster()
         self._stop = threading.Event()
-        broadcaster, stop = self.broadcaster, self._stop
+        broadcaster, stop, hosts = self.broadcaster, self._stop, HostAllowList("127.0.0.1")
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = IDLE_TIMEOUT
+
             def do_GET(self) -> None:
-                if self.path.startswith("/stream.mjpg"):
+                host = self.headers.get("Host")
+                if not hosts.allows(host):
+                    self.reply(403, hosts.refusal(host).encode(), "text/plain")
+                elif (path := urlsplit(self.path).path) == "/stream.mjpg":
                     broadcaster.handle_stream(self, stop)
+                elif path == "/":
+                    self.reply(200, PAGE, "text/html")
                 else:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html")
-                    self.end_headers()
-                    self.wfile.write(PAGE)
+                    self.reply(404, b"not found: the preview is at / and /stream.mjpg", "text/plain")
+
+            def reply(self, status: int, body: bytes, kind: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def end_headers(self) -> None:
+                for name, value in SECURITY_HEADERS.items():
+                    self.send_header(name, value)
+                super().end_headers()
 
             def log_message(self, *args: object) -> None:
                 pass
 
         try:
-            self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            self.server = GuardedServer(("127.0.0.1", port), Handler)
         except OSError as exc:
             raise SinkError(f"preview cannot listen on 127.0.0.1:{port}: {exc}",
                             "pick another port: preview:8091") from None
-        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, name="preview", daemon=True).start()
         log.info("preview at http://127.0.0.1:%d/", self.server.server_address[1])
 

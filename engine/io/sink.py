@@ -34,6 +34,8 @@ class SinkRequest:
     bitrate: int = 0
     gop_seconds: float = 2.0
     extra: Mapping[str, str] = field(default_factory=dict)
+    threads: int = 0
+    """Encoder threads (0 = the encoder's own choice)."""
 
 
 class Sink:
@@ -235,6 +237,8 @@ def open_video_encoder(ctx: av.VideoCodecContext, request: SinkRequest, info: St
     ctx.width, ctx.height, ctx.pix_fmt = info.width, info.height, "yuv420p"
     ctx.time_base = info.time_base
     ctx.gop_size = max(1, round(request.gop_seconds * float(info.fps)))
+    if request.threads:
+        ctx.thread_count = request.threads
     options = {"preset": request.preset, "tune": "zerolatency"} if request.codec == "libx264" else {}
     if request.bitrate:
         ctx.bit_rate = request.bitrate * 1000

@@ -12,12 +12,14 @@ import numpy as np
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, subsample: int = 1) -> np.ndarray:
     """Filter ``src`` (HxW float32) guided by the grey ``guide`` (HxW float32, same size, [0, 1]).
+    Both may also be HxWxC of the same shape: each channel is then guided by its own (e.g. a colour
+    image by itself, for edge-preserving smoothing).
 
     ``radius`` is the box half-size in pixels of the subsampled grid; ``eps`` the regulariser
     (larger = smoother, less edge-following; about 1e-3 follows clear edges of a [0, 1] guide).
     Returns HxW float32.
     """
-    h, w = guide.shape
+    h, w = guide.shape[:2]
     if subsample > 1:
         size = (max(1, w // subsample), max(1, h // subsample))
         i = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)

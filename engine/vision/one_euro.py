@@ -8,9 +8,24 @@ whole set of landmarks is filtered in one vectorised call.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class FilterParams:
+    """One Euro parameters in object-size units (landmarks are divided by the object's size first)."""
+
+    enabled: bool = True
+    min_cutoff: float = 0.05
+    beta: float = 80.0
+    d_cutoff: float = 1.0
+
+    def new_filter(self) -> OneEuroFilter:
+        """A fresh filter with these parameters."""
+        return OneEuroFilter(self.min_cutoff, self.beta, self.d_cutoff)
 
 
 def smoothing_factor(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:

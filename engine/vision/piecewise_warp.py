@@ -3,6 +3,8 @@
 The map from output pixels to texture pixels is affine inside each triangle and continuous
 across edges, so it is evaluated on a grid every ``step`` pixels and bilinearly upsampled
 (exact inside cells that lie in one triangle); ``cv2.remap`` then samples the texture once.
+The texture is kept as a pyramid (``cv2.pyrDown``): a face drawn smaller than the texture is sampled
+from the level nearest its size, so edges and stripes stay anti-aliased instead of stair-stepped.
 """
 
 from __future__ import annotations
@@ -60,6 +62,17 @@ class PiecewiseWarp:
 
     def __init__(self, texture: np.ndarray, src_points: np.ndarray, triangles: np.ndarray, step: int = 4) -> None:
         self.texture, self.src, self.triangles, self.step = texture, src_points.astype(np.float64), triangles, step
+        self.levels = [texture]
+        while min(self.levels[-1].shape[:2]) >= 32:
+            self.levels.append(cv2.pyrDown(self.levels[-1]))
+        self.src_levels = [(self.src + 0.5) / 2 ** k - 0.5 for k in range(len(self.levels))]
+        """Mesh points in each pyramid level's pixels (pixel centres, as ``cv2.pyrDown`` halves them)."""
+        self.src_extent = float(np.linalg.norm(np.ptp(self.src, axis=0)))
+
+    def level_for(self, dst_points: np.ndarray) -> int:
+        """The pyramid level whose texture pixels are closest to (not smaller than) output pixels."""
+        shrink = self.src_extent / max(1e-6, float(np.linalg.norm(np.ptp(dst_points[:, :2], axis=0))))
+        return int(np.clip(np.floor(np.log2(max(shrink, 1.0))), 0, len(self.levels) - 1))
 
     def render(self, dst_points: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
         """The texture warped so ``src_points`` land on ``dst_points`` (frame pixels), for the frame
@@ -76,7 +89,8 @@ class PiecewiseWarp:
         ids = cv2.dilate(ids.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
         affines = np.empty((len(self.triangles) + 1, 6), np.float32)
         affines[0] = (0, 0, -1e4, 0, 0, -1e4)  # grid points in no triangle sample far outside (transparent)
-        affines[1:] = triangle_affines(dst_points[:, :2].astype(np.float64), self.src, self.triangles)
+        level = self.level_for(dst_points)
+        affines[1:] = triangle_affines(dst_points[:, :2].astype(np.float64), self.src_levels[level], self.triangles)
         gx = ((np.arange(gw) + 0.5) / sx - 0.5 + x0).astype(np.float32)[None, :]
         gy = ((np.arange(gh) + 0.5) / sy - 0.5 + y0).astype(np.float32)[:, None]
         a = affines[ids]  # (gh, gw, 6)
@@ -84,4 +98,5 @@ class PiecewiseWarp:
         map_y = gx * a[..., 3] + gy * a[..., 4] + a[..., 5]
         map_x = cv2.resize(map_x, (w, h), interpolation=cv2.INTER_LINEAR)
         map_y = cv2.resize(map_y, (w, h), interpolation=cv2.INTER_LINEAR)
-        return cv2.remap(self.texture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return cv2.remap(self.levels[level], map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=0)

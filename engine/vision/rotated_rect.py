@@ -93,11 +93,13 @@ def xy_bounds(points: np.ndarray) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def square_around(points: np.ndarray, angle: float, scale: float) -> RotatedSquare:
+def square_around(points: np.ndarray, angle: float, scale: float, shift_y: float = 0.0) -> RotatedSquare:
     """The square turned by ``angle`` that holds ``(N, 2+)`` ``points`` (x, y used),
     its side scaled by ``scale``.
 
     The box is measured in the turned frame, so a tilted face gets the same size as an upright one.
+    ``shift_y`` moves the centre along the turned frame's y axis by that fraction of the box height
+    (MediaPipe's ``RectTransformationCalculator``; the hand region leans towards the fingers).
     """
     c, s = math.cos(angle), math.sin(angle)
     columns = points.shape[1]
@@ -105,6 +107,6 @@ def square_around(points: np.ndarray, angle: float, scale: float) -> RotatedSqua
     frame_to_upright[:, :2] = [[c, s], [-s, c]]
     upright = cv2.transform(points.reshape(-1, 1, columns).astype(np.float64), frame_to_upright)
     x0, y0, x1, y1 = xy_bounds(upright)
-    ux, uy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    ux, uy = (x0 + x1) / 2.0, (y0 + y1) / 2.0 + shift_y * (y1 - y0)
     size = max(x1 - x0, y1 - y0) * scale
     return RotatedSquare(ux * c - uy * s, ux * s + uy * c, size, angle)  # centre back to the frame

@@ -36,7 +36,7 @@ class Background(Effect):
         "mode": Option("blur", "what the background becomes",
                        choices=("blur", "image", "video", "colour", "desaturate")),
         "strength": Option(0.03, "blur radius as a fraction of the frame width", min=0.002, max=0.2),
-        "path": Option(None, "image or video file for mode image / video", type=(str, type(None))),
+        "path": Option(None, "image or video file for mode image / video", type=(str, type(None)), media=True),
         "fit": Option("cover", "image/video: 'cover' (fill, crop) or 'contain' (fit, bars)",
                       choices=("cover", "contain")),
         "colour": Option([*CHROMA_GREEN], "B, G, R of mode colour (and of contain's bars)"),

@@ -57,6 +57,14 @@ def available(kind: str, folder: Path | None = None) -> list[str]:
     return names
 
 
+def check_asset(name_or_path: str, kind: str) -> None:
+    """Raise ``ConfigError`` when no ``kind`` asset ``name_or_path`` exists (an option's ``validate``)."""
+    try:
+        _resolve(name_or_path, kind)
+    except ConfigError as exc:
+        raise ConfigError(exc.message.removeprefix("face_mask: "), exc.hint) from None
+
+
 def _resolve(name_or_path: str, kind: str) -> tuple[str, Path, dict]:
     path = Path(name_or_path)
     if path.suffix != ".json":

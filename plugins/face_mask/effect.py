@@ -12,7 +12,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Effect, Layer
-from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, load_accessory, load_mask
+from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, available, check_asset, load_accessory, load_mask
 from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face
 from edgefx.vision.blend import blend_rgba
@@ -46,8 +46,11 @@ class FaceMask(Effect):
     requires = ("faces",)
     levels: ClassVar[tuple[str, ...]] = tuple(LEVELS)
     options: ClassVar[dict[str, Option]] = {
-        "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'"),
-        "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']"),
+        "mask": Option("tiger", "mask name (`edgefx masks list`), path of a mask .json, or 'none'",
+                       media=True, names=lambda: (*available("mask"), "none"),
+                       validate=lambda value: value == "none" or check_asset(value, "mask")),
+        "accessories": Option([], "accessory names or .json paths drawn over the mask, e.g. ['glasses', 'hat']",
+                              media=True, names=lambda: available("accessory")),
         "opacity": Option(1.0, "mask and accessory opacity", min=0.0, max=1.0),
         "max_age": Option(5, "draw nothing when the face result is older than this many frames", min=0, max=1000),
         "grid_step": Option(4, "mask warp grid spacing in pixels (larger = faster, coarser)", min=1, max=16),
@@ -102,9 +105,9 @@ class FaceMask(Effect):
         warped = warp.render(dst, rect)
         if mask.open:
             keep = np.full((h, w), 255, np.uint8)
-            holes = [np.rint(landmarks[list(c), :2] - (x0, y0)).astype(np.int32)
+            holes = [np.rint((landmarks[list(c), :2] - (x0, y0)) * 16).astype(np.int32)  # 1/16 px: no stair-steps
                      for name in mask.open for c in OPENING_CONTOURS[name]]
-            cv2.fillPoly(keep, holes, 0, cv2.LINE_AA)
+            cv2.fillPoly(keep, holes, 0, cv2.LINE_AA, shift=4)
             warped[:, :, 3] = cv2.min(np.ascontiguousarray(warped[:, :, 3]), keep)
         blend_rgba(image[y0:y0 + h, x0:x0 + w], warped, self.settings["opacity"])
 

@@ -21,10 +21,10 @@ from edgefx.plugins.face_mask.assets import assets_dir, available, save_asset
 from edgefx.plugins.face_mask.paint import ACCESSORIES, MASKS
 from edgefx.plugins.faces import regions as mesh
 
-CANVAS = (320, 460)
+CANVAS = (320, 520)
 """Width and height of the canonical reference canvas (room above the head for hats)."""
 EYE_DISTANCE = 100.0
-EYES_AT = (160.0, 260.0)
+EYES_AT = (160.0, 320.0)
 
 
 def reference_landmarks(photo: np.ndarray) -> np.ndarray:

@@ -203,7 +203,7 @@ def paint_clown(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     cv2.fillPoly(bgr, [grown(points, mesh.LIPS_OUTER, 1.3)], (40, 30, 210), AA)
     cv2.circle(bgr, tuple(np.rint(points[mesh.NOSE_TIP]).astype(int)), round(0.2 * d), (30, 20, 220), -1, AA)
     cv2.circle(bgr, tuple(np.rint(shifted(points[mesh.NOSE_TIP], -0.06 * d, -0.07 * d)).astype(int)), round(0.05 * d),
-               (200, 200, 255), -1, AA)
+               (250, 250, 255), -1, AA)  # a white glint (a pink one reads as skin)
     image[:, :, :3] = bgr
     return cut_openings(image, points, ("eyes", "mouth"))
 
@@ -250,13 +250,13 @@ def paint_glasses(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def paint_hat(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A black top hat with a red band, sitting on the forehead."""
+    """A black top hat with a red band, sitting on top of the head (above the hair, not on the brows)."""
     d = eye_distance(points)
     w, h = size
     image = np.zeros((h, w, 4), np.uint8)
-    top = points[mesh.FOREHEAD_TOP]
+    top = points[mesh.FOREHEAD_TOP]  # the upper forehead: the crown of the head is about half an eye distance up
     face_w = float(np.linalg.norm(points[mesh.LEFT_CHEEK] - points[mesh.RIGHT_CHEEK]))
-    brim_y = top[1] + 0.2 * d
+    brim_y = top[1] - 0.3 * d
     cx = top[0]
     crown_w, crown_h = 0.8 * face_w, 1.1 * d
     felt = (35, 30, 30, 255)
@@ -275,20 +275,22 @@ def paint_hat(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def paint_moustache(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A curled handlebar moustache between the nose and the upper lip."""
+    """A curled handlebar moustache under the nose, over the upper lip, no wider than the mouth."""
     d = eye_distance(points)
     w, h = size
     image = np.zeros((h, w, 4), np.uint8)
-    mid = 0.6 * points[mesh.NOSE_BOTTOM] + 0.4 * points[mesh.UPPER_LIP_TOP]
+    nose, lip = points[mesh.NOSE_BOTTOM], points[mesh.UPPER_LIP_TOP]
+    mid = 0.45 * nose + 0.55 * lip  # just under the nose
+    gap = float(np.linalg.norm(lip - nose))
     hair = (20, 35, 60, 255)
     for corner in (mesh.MOUTH_RIGHT, mesh.MOUTH_LEFT):
-        out = points[corner] - mid
-        tip = mid + shifted(out * 1.45, 0, -0.35 * d)
-        upper = curve(shifted(mid, 0, -0.07 * d), tip, mid + shifted(out * 0.8, 0, -0.12 * d))
-        lower = curve(tip, shifted(mid, 0, 0.08 * d), mid + shifted(out * 0.9, 0, 0.12 * d))
-        cv2.fillPoly(image, [np.rint(np.concatenate([upper, lower])).astype(np.int32)], hair, AA)
-        curl = tuple(np.rint(shifted(tip, out[0] * 0.08, 0.05 * d)).astype(int))
-        cv2.circle(image, curl, max(2, round(0.06 * d)), hair, max(1, round(0.03 * d)), AA)
+        out = np.array([0.85 * (points[corner][0] - mid[0]), 0.0])  # level wings, a little short of the corner
+        tip = mid + out + np.array([0.0, -0.2 * gap])
+        upper = curve(shifted(mid, 0, -0.5 * gap), tip, mid + out * 0.5 + np.array([0.0, -0.6 * gap]))
+        lower = curve(tip, shifted(mid, 0, 0.5 * gap), mid + out * 0.55 + np.array([0.0, 0.6 * gap]))
+        cv2.fillPoly(image, [np.rint(np.concatenate([upper, lower]) * 16).astype(np.int32)], hair, AA, shift=4)
+        curl = tuple(np.rint(shifted(tip, out[0] * 0.06, -0.12 * gap)).astype(int))
+        cv2.circle(image, curl, max(2, round(0.045 * d)), hair, max(1, round(0.025 * d)), AA)
     return image
 
 

@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
-from edgefx.plugins.faces.detector import FaceDetector
+from edgefx.plugins.faces.detector import make_detector
 from edgefx.plugins.faces.landmarks import FaceLandmarker
 from edgefx.plugins.faces.tracker import Face, FaceTracker, FilterParams
 
@@ -29,8 +29,8 @@ class FacesAnalyzer(Analyzer):
     name = "faces"
     levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_INTERVALS)
     options: ClassVar[dict[str, Option]] = {
-        "model": Option("short", "detector: 'short' (faces within ~2 m) or 'full' (up to ~5 m)",
-                        choices=("short", "full")),
+        "model": Option("auto", "detector: 'short' (faces within ~2 m), 'full' (up to ~5 m) or 'auto' (short, "
+                        "and full when short finds none)", choices=("auto", "short", "full")),
         "max_faces": Option(2, "most faces tracked at once", min=1, max=8),
         "detect_interval": Option(10, "frames between detector runs while tracking (new faces)", min=1, max=10000),
         "min_detection_score": Option(0.5, "detector score threshold", min=0.0, max=1.0),
@@ -50,7 +50,7 @@ class FacesAnalyzer(Analyzer):
     def start(self, stream: StreamInfo | None = None) -> None:
         """Load both models (``stream`` is not needed: regions are in frame pixels)."""
         s = self.settings
-        detector = FaceDetector(s["model"], threads=s["threads"], min_score=s["min_detection_score"])
+        detector = make_detector(s["model"], threads=s["threads"], min_score=s["min_detection_score"])
         params = FilterParams(s["smoothing"], s["min_cutoff"], s["beta"])
         self.tracker = FaceTracker(detector, FaceLandmarker(threads=s["threads"]), s["max_faces"],
                                    min_presence=s["min_presence"], filter_params=params)
@@ -77,6 +77,14 @@ class FacesAnalyzer(Analyzer):
         if self.tracker is None or self.carried > self.settings["max_carry"]:
             return []
         return self.tracker.carry(frame.time)
+
+    def reframe(self, result: list[Face], view: View) -> list[Face]:
+        """The faces in the reframed picture's pixels (landmarks, box; depth scaled like x)."""
+        out = []
+        for face in result:
+            landmarks = view.points(face.landmarks)
+            out.append(Face(face.id, view.points(face.bbox.reshape(2, 2)).ravel(), face.score, landmarks))
+        return out
 
     def export(self, result: list[Face] | None, frame: Frame, out_dir: Path) -> list[dict[str, Any]]:
         """``[{"id", "bbox": [x0, y0, x1, y1], "score", "landmarks": [[x, y, z], ...]}]`` in frame pixels."""

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.faces.detector import FaceDetector, box_iou
+from edgefx.plugins.faces.detector import AutoDetector, Detection, FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
-from edgefx.vision.one_euro import OneEuroFilter
+from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
+from edgefx.vision.ssd import box_iou
 
 NEW_FACE_IOU = 0.3
 """A detection overlapping a tracked face by more than this IoU is that face, not a new one."""
@@ -32,16 +33,6 @@ class Face:
     bbox: np.ndarray
     score: float
     landmarks: np.ndarray
-
-
-@dataclass(frozen=True, slots=True)
-class FilterParams:
-    """One Euro parameters in face-size units (landmarks are divided by the face size first)."""
-
-    enabled: bool = True
-    min_cutoff: float = 0.05
-    beta: float = 80.0
-    d_cutoff: float = 1.0
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:
@@ -91,10 +82,11 @@ class FaceTracker:
 
     ``detect_interval``: frames between detector runs while at least one face is tracked;
     ``search_interval``: frames between detector runs while no face is tracked.
-    ``detector_runs`` and ``landmark_runs`` count model calls (for tests and benchmarks).
+    ``detector_runs`` counts detection rounds, ``fallback_runs`` the later stages an ``auto`` detector
+    needed, ``landmark_runs`` landmark model calls (for tests and benchmarks).
     """
 
-    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, max_faces: int = 2,
+    def __init__(self, detector: FaceDetector | AutoDetector, landmarker: FaceLandmarker, max_faces: int = 2,
                  detect_interval: int = 10, search_interval: int = 1, min_presence: float = 0.5,
                  filter_params: FilterParams | None = None) -> None:
         self.detector, self.landmarker = detector, landmarker
@@ -104,27 +96,27 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self.next_id = 1
         self.since_detection = 1 << 30
-        self.detector_runs = self.landmark_runs = 0
+        self.detector_runs = self.fallback_runs = self.landmark_runs = 0
 
     def update(self, image: np.ndarray, t: float) -> list[Face]:
-        """Track faces on ``image`` (HxWx3 uint8 BGR) taken at time ``t`` seconds; returns them by id."""
-        h, w = image.shape[:2]
+        """Track faces on ``image`` (HxWx3 uint8 BGR) taken at time ``t`` seconds; returns them by id.
+
+        Tracked faces are followed first; when the detector is due, each of its ``stages`` is tried in
+        turn while fewer than ``max_faces`` are tracked (``auto``: the full-range model only runs when
+        the short-range one left room, so frames between detector runs cost what they did)."""
         self.since_detection += 1
         interval = self.detect_interval if self.tracks else self.search_interval
-        new: list[Track] = []
+        kept = [track for track in self.tracks if self._follow(image, track, t, refine=False)]
         if self.since_detection >= interval:
-            new = self._detect(image)
-        new_ids = {track.id for track in new}
-        kept = []
-        for track in self.tracks + new:
-            result = self._landmarks(image, track.roi)
-            if track.id in new_ids and result is not None:
-                # a detector region is only roughly aligned: refine once from the landmarks
-                result = self._landmarks(image, roi_from_landmarks(result.points))
-            if result is None or not (0 <= track.roi.cx < w and 0 <= track.roi.cy < h):
-                continue
-            track.update(result, t, self.filter_params.enabled)
-            kept.append(track)
+            self.since_detection = 0
+            self.detector_runs += 1
+            for stage, detector in enumerate(self.detector.stages):
+                if len(kept) >= self.max_faces:
+                    break
+                if stage:
+                    self.fallback_runs += 1
+                kept += [track for track in self._new_tracks(detector.detect(image), kept)
+                         if self._follow(image, track, t, refine=True)]
         self.tracks = self._without_duplicates(kept)
         return [track.face() for track in self.tracks]
 
@@ -137,13 +129,24 @@ class FaceTracker:
         result = self.landmarker.run(image, roi)
         return result if result.presence >= self.min_presence else None
 
-    def _detect(self, image: np.ndarray) -> list[Track]:
-        self.since_detection = 0
-        self.detector_runs += 1
-        boxes = [track.box for track in self.tracks]
+    def _follow(self, image: np.ndarray, track: Track, t: float, refine: bool) -> bool:
+        """Run the landmarks on ``track``'s region and update it; ``False`` when the face is lost.
+        ``refine``: a detector region is only roughly aligned, so refine once from the landmarks."""
+        h, w = image.shape[:2]
+        result = self._landmarks(image, track.roi)
+        if refine and result is not None:
+            result = self._landmarks(image, roi_from_landmarks(result.points))
+        if result is None or not (0 <= track.roi.cx < w and 0 <= track.roi.cy < h):
+            return False
+        track.update(result, t, self.filter_params.enabled)
+        return True
+
+    def _new_tracks(self, detections: list[Detection], tracks: list[Track]) -> list[Track]:
+        """Tracks for the ``detections`` that are not one of ``tracks`` already, up to ``max_faces`` in all."""
+        boxes = [track.box for track in tracks]
         new = []
-        for det in self.detector.detect(image):
-            if len(self.tracks) + len(new) >= self.max_faces:
+        for det in detections:
+            if len(tracks) + len(new) >= self.max_faces:
                 break
             if boxes and box_iou(det.box, np.array(boxes)).max() > NEW_FACE_IOU:
                 continue

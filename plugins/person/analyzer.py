@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import write_image
 from edgefx.models import TFLiteModel
@@ -118,6 +118,10 @@ class PersonAnalyzer(Analyzer):
         alpha = prob - (t - soft / 2)
         alpha *= 255.0 / soft
         return np.clip(alpha, 0, 255, out=alpha).astype(np.uint8)
+
+    def reframe(self, result: PersonMask, view: View) -> PersonMask:
+        """The mask (and its pictures) cut to the reframed picture (``PersonMask.reframed``)."""
+        return result.reframed(view)
 
     def export(self, result: PersonMask | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
         """Writes ``person/<index>.png`` (8-bit, frame size); returns its relative path and coverage."""

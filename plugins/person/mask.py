@@ -7,6 +7,7 @@ import itertools
 import cv2
 import numpy as np
 
+from edgefx.frame import View
 from edgefx.vision.mask_ops import Box
 
 BANDS = 6
@@ -36,6 +37,13 @@ class PersonMask:
         out = PersonMask(self.small, self.image, original)
         out._full, out._inside = self._full, self._inside
         return out
+
+    def reframed(self, view: View) -> PersonMask:
+        """This mask on the picture ``view`` cropped and scaled from the frame it was made on: ``small``
+        and ``image`` keep their sizes, ``original`` (if kept) becomes the framed picture's size."""
+        sh, sw = self.small.shape
+        original = None if self.original is None else view.crop(self.original, view.size)
+        return PersonMask(view.crop(self.small, (sw, sh)), view.crop(self.image, (sw, sh)), original)
 
     def full(self, h: int, w: int) -> np.ndarray:
         """The mask at ``h`` x ``w`` (bilinear upsampling, uint8 HxW), computed on first use."""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
 from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
 from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
+from edgefx.plugins.saber.motion import MotionHistory, moved
 from edgefx.plugins.saber.tracker import Saber, SaberTracker, Segment, TrackParams
 
 WORK_WIDTH = 320
@@ -33,13 +35,26 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+CHANGE = 14
+"""Least change (L + 2a + 2b, 8-bit Lab) against the scene a few frames ago that counts as motion."""
+
+
+SWING = 0.01
+"""Endpoint speed (fraction of the diagonal per frame) at which a tracked stick counts as moving
+whatever the change mask says (the smoothed ends lag a fast swing, so the samples miss the stick)."""
+
+
 class SaberAnalyzer(Analyzer):
     """The stick's base (hilt) and tip; result: ``Saber`` or ``None``.
 
     Per frame: downscale, Lab colour mask of the calibrated stick colour, opening, contours, long thin
     well-filled blobs; the one that continues the track (Kalman-predicted endpoints) wins. A new track
-    needs ``confirm_frames`` consistent detections; its hilt is the end next to a skin-coloured hand,
-    else the one lower in the frame (after a short loss: the end nearer the previous hilt).
+    needs ``confirm_frames`` consistent detections of a candidate that moved against the background
+    (``motion.py``: the camera's own motion taken out), so scene structure never starts one; a track
+    whose stick stops moving for ``max_still`` frames is dropped, and a lost stick is reported
+    (predicted) for ``report_missing`` frames only. The hilt of a new track is the end next to a
+    skin-coloured hand, else the one lower in the frame (after a short loss: the end nearer the
+    previous hilt).
     """
 
     name = "saber"
@@ -56,6 +71,10 @@ class SaberAnalyzer(Analyzer):
         "max_missing": Option(10, "frames the blade is predicted through an occlusion before it is dropped",
                               min=0, max=300),
         "confirm_frames": Option(3, "consistent detections needed before a new stick is reported", min=1, max=30),
+        "report_missing": Option(2, "frames a lost stick is still reported where it is predicted (it is searched "
+                                 "for near the prediction for `max_missing` frames)", min=0, max=300),
+        "max_still": Option(8, "frames a tracked stick may stop moving against the background before the track "
+                            "is dropped", min=1, max=300),
         "gate": Option(0.12, "farthest an endpoint may jump from its prediction (fraction of the diagonal)",
                        min=0.01, max=1.0),
     }
@@ -68,6 +87,9 @@ class SaberAnalyzer(Analyzer):
         self.tracker: SaberTracker | None = None
         self.size: tuple[int, int] | None = None
         self.lightness: float | None = None
+        self.history = MotionHistory()
+        self.still = 0
+        """Consecutive measured frames on which the tracked stick did not move against the background."""
         self.stick_width = 3.0
         """Half the stick's width in work pixels (followed while tracking): the band kept around its axis."""
 
@@ -76,6 +98,7 @@ class SaberAnalyzer(Analyzer):
         the tracker is sized on the first frame."""
         cv2.cvtColor(np.zeros((1, 1, 3), np.uint8), cv2.COLOR_BGR2Lab)
         self.tracker, self.size, self.lightness = None, None, None
+        self.history, self.still = MotionHistory(), 0
 
     def _tracker_for(self, width: int, height: int) -> SaberTracker:
         if self.tracker is None or self.size != (width, height):
@@ -92,10 +115,14 @@ class SaberAnalyzer(Analyzer):
         work_h = max(1, round(h * work_w / w))
         small = shrink(frame.image, work_w, work_h)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
+        self.history.push(lab)
+        change = self.history.change(CHANGE)
         mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
         s = self.settings
         found = find_candidates(self.thin(mask), s["min_length"] * float(np.hypot(work_w, work_h)),
                                 min_fill=s["min_fill"], max_width=s["max_width"] * work_h)
+        if tracker.filter is None:  # only a held stick starts a track: one that moved, not scene structure
+            found = [c for c in found if moved(change, c.p0, c.p1) >= 0.5]
         to_frame = w / work_w
         predicted = tracker.predict()
         if predicted is not None and tracker.filter is not None:
@@ -114,10 +141,21 @@ class SaberAnalyzer(Analyzer):
             return (seg.p0, seg.p1) if seg.p0[1] >= seg.p1[1] else (seg.p1, seg.p0)
 
         saber = tracker.update(segments, orient)
-        if saber is not None and not saber.predicted and found:
+        if saber is None or (saber.predicted and tracker.missed > s["report_missing"]):
+            return None
+        if saber.predicted:
+            return replace(saber, width=round(2 * self.stick_width * to_frame, 2))
+        base, tip = np.array(saber.base) / to_frame, np.array(saber.tip) / to_frame
+        swinging = tracker.filter is not None and tracker.filter.speed > SWING * tracker.diagonal
+        self.still = 0 if swinging or moved(change, base, tip) >= 0.25 else self.still + 1
+        if self.still > s["max_still"]:  # stopped behaving like a held stick
+            tracker.drop()
+            self.still = 0
+            return None
+        if found:
             self.stick_width = float(np.clip(0.8 * self.stick_width + 0.2 * 0.5 * found[0].width, 1.5, 12.0))
-            self._follow_lightness(lab, np.array(saber.base) / to_frame, np.array(saber.tip) / to_frame)
-        return saber
+            self._follow_lightness(lab, base, tip)
+        return replace(saber, width=round(2 * self.stick_width * to_frame, 2))
 
     def thin(self, mask: np.ndarray) -> np.ndarray:
         """The thin structures of an (H, W) uint8 colour mask: minus its opening by a square wider than
@@ -143,6 +181,11 @@ class SaberAnalyzer(Analyzer):
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Saber | None:
         """Kalman prediction one frame ahead. Not a miss: the track is never dropped while carried."""
         return None if self.tracker is None else self.tracker.carry()
+
+    def reframe(self, result: Saber, view: View) -> Saber:
+        """The stick in the reframed picture's pixels."""
+        (bx, by), (tx, ty) = view.points(np.array([result.base, result.tip], np.float64)).tolist()
+        return Saber((bx, by), (tx, ty), result.confidence, result.predicted)
 
     def export(self, result: Saber | None, frame: Frame, out_dir: Path) -> dict[str, Any] | None:
         if result is None:

@@ -76,10 +76,12 @@ def bench_saber_render(settings: BenchSettings) -> dict[str, Any]:
 
 
 def bench_saber_accuracy(settings: BenchSettings) -> dict[str, Any]:
-    """The ground-truth figures (``evaluate.figures``) at 640x360."""
-    from edgefx.plugins.saber.evaluate import figures
+    """The ground-truth figures (``evaluate.figures``) at 640x360, and (not in quick runs) the wider
+    set of scenes over every background with its untuned split (``evaluate.scene_figures``)."""
+    from edgefx.plugins.saber.evaluate import figures, scene_figures
 
     return {**figures(frames=60 if settings.quick else 90, stress=not settings.quick),
+            **({} if settings.quick else {"scenes": scene_figures()}),
             "target": "pooled median <= 0.02, p95 <= 0.05 of the diagonal; recovery <= 5 frames; "
                       "false reports <= 0.01"}
 

@@ -39,10 +39,12 @@ def parse_colour(value: str | list | tuple) -> tuple[int, int, int]:
 
 @dataclass(frozen=True, slots=True)
 class Blade:
-    """A blade from ``hilt`` to ``tip`` in frame pixels, float (2,) arrays."""
+    """A blade from ``hilt`` to ``tip`` in frame pixels, float (2,) arrays, over a physical stick
+    ``width`` pixels wide (0: unknown) that its white core covers."""
 
     hilt: np.ndarray
     tip: np.ndarray
+    width: float = 0.0
 
 
 def _roi(points: np.ndarray, margin: float, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -64,7 +66,10 @@ def draw_blade(image: np.ndarray, blade: Blade, colour: tuple[int, int, int], le
     frame before) also the smear: the quadrilateral between the two at ``smear`` of the glow's strength."""
     h, w = image.shape[:2]
     radii = GLOW_RADII[level]
-    core = max(1.5, 0.0045 * h)
+    thin = max(1.5, 0.0045 * h)
+    white = max(1.3 * thin, blade.width + 2.0)  # the white core covers the whole physical stick
+    rim = white + 0.9 * thin  # and a rim of the blade's tint around it
+    core = 0.5 * rim
     corners = [blade.hilt, blade.tip] + ([previous.tip, previous.hilt] if previous is not None else [])
     box = _roi(np.array(corners), 2.5 * max(radii) * h + core, w, h)
     if box is None:
@@ -91,5 +96,5 @@ def draw_blade(image: np.ndarray, blade: Blade, colour: tuple[int, int, int], le
     cv2.add(roi, cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR), dst=roi)
     hilt, tip = _pt(blade.hilt - origin), _pt(blade.tip - origin)
     tint = tuple(int(255 - 0.35 * (255 - c)) for c in colour)
-    cv2.line(roi, hilt, tip, tint, max(1, round(2.2 * core)), cv2.LINE_AA, shift=4)
-    cv2.line(roi, hilt, tip, (255, 255, 255), max(1, round(1.3 * core)), cv2.LINE_AA, shift=4)
+    cv2.line(roi, hilt, tip, tint, max(1, round(rim)), cv2.LINE_AA, shift=4)
+    cv2.line(roi, hilt, tip, (255, 255, 255), max(1, round(white)), cv2.LINE_AA, shift=4)

@@ -20,18 +20,24 @@ STEADY_LIGHTNESS = 6
 
 
 def hold_still(images: Iterable[np.ndarray], frames: int) -> tuple[int, int, int]:
-    """The stick's Lab colour from the first ``frames`` consecutive images whose centre strip is
-    uniform and steady (the stick held still there); ``ConfigError`` when that never happens."""
+    """The stick's Lab colour from the first ``frames`` consecutive images whose centre strip is a
+    stick (``calibrate_color``) and steady (the stick held still there); ``ConfigError`` when that
+    never happens, saying why the last frames were refused and what to do."""
     window: deque[tuple[int, int, int]] = deque(maxlen=frames)
+    refused: ConfigError | None = None
     for image in images:
         try:
             window.append(calibrate_color([image]))
-        except ConfigError:
+        except ConfigError as error:
             window.clear()
+            refused = error
             continue
         if len(window) == frames and np.ptp(np.array(window), axis=0).max() <= STEADY_LIGHTNESS:
             centre = np.median(np.array(window), axis=0)
             return (round(float(centre[0])), round(float(centre[1])), round(float(centre[2])))
+    if refused is not None:
+        raise ConfigError(f"saber calibrate: the stick was never held still in the middle of the picture; "
+                          f"{refused.message.removeprefix('saber calibrate: ')}", refused.hint + ", then run again")
     raise ConfigError("saber calibrate: the stick was never held still in the middle of the picture",
                       "hold it upright through the centre of the frame, still, for a second, then run again")
 

