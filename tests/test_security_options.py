@@ -36,6 +36,7 @@ def test_option_check_refuses_nan_and_infinity_even_without_bounds(value: float)
 @pytest.mark.parametrize(("toml", "key"), [
     ("[scheduler]\nbudget_ms = nan\n", "budget_ms"),
     ("[output]\ngop_seconds = inf\n", "gop_seconds"),
+    ("[output]\ngop_seconds = nan\n", "gop_seconds"),  # issue 25, item 9
     ("[input]\nfps = -inf\n", "fps"),
 ])
 def test_presets_refuse_nan_and_infinity_in_engine_sections(tmp_path: Path, toml: str, key: str) -> None:
