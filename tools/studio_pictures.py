@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgefx.frame import Frame, FrameContext
+from edgefx.frame import Frame
 from edgefx.plugins.face_mask.assets import available
 from edgefx.plugins.face_mask.effect import FaceMask
-from edgefx.plugins.faces.analyzer import FacesAnalyzer
+from edgefx.plugins.faces.analyzer import FacesAnalyzer, faces_on_still
 from edgefx.plugins.studio.autoframe import AutoFrame
 from edgefx.plugins.studio.groundtruth import Placement, face_clip
 from edgefx.plugins.studio.relight import Relight
@@ -33,16 +33,6 @@ def label(image: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-def tracked(image: np.ndarray) -> FrameContext:
-    analyzer = FacesAnalyzer({"smoothing": False})
-    analyzer.start()
-    frame = Frame(image, 0, Fraction(1, 30), 0)
-    ctx = FrameContext(frame)
-    for _ in range(3):
-        ctx.results["faces"] = analyzer.analyze(frame, ctx)
-    ctx.age["faces"] = 0
-    return ctx
-
 
 def autoframe_picture() -> np.ndarray:
     clip = face_clip("bunny", [[Placement(420, 330, 110)]] * 60, (W, H))
@@ -58,7 +48,7 @@ def autoframe_picture() -> np.ndarray:
 
 def touchup_picture() -> np.ndarray:
     image = face_clip("bunny", [[Placement(640, 330, 300)]], (W, H), noise=3.0)[0]
-    ctx = tracked(image)
+    ctx = faces_on_still(image, smoothing=False)
     out = image.copy()
     TouchUp().apply(Frame(out, 0, Fraction(1, 30), 0), ctx)
     x0, y0, x1, y1 = ctx.results["faces"][0].bbox.astype(int)
@@ -75,7 +65,7 @@ def relight_picture() -> np.ndarray:
 
 def masks_picture() -> np.ndarray:
     image = face_clip("bunny", [[Placement(640, 400, 230)]], (W, H), noise=0)[0]
-    ctx = tracked(image)
+    ctx = faces_on_still(image, smoothing=False)
     x0, y0, x1, y1 = ctx.results["faces"][0].bbox.astype(int)
     box = (slice(max(0, y0 - 200), y1 + 30), slice(max(0, x0 - 60), x1 + 60))
     tiles = []

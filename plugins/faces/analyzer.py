@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -93,3 +94,17 @@ class FacesAnalyzer(Analyzer):
 
     def close(self) -> None:
         self.tracker = None
+
+
+def faces_on_still(image: np.ndarray, frames: int = 3, **options: Any) -> FrameContext:
+    """A context holding the faces found on one still ``image``, analysed ``frames`` times so the
+    tracked regions settle (for tests, pictures and effects tried on a photo). ``options`` are the
+    analyzer's options, e.g. ``smoothing=False``."""
+    analyzer = FacesAnalyzer(options)
+    analyzer.start()
+    frame = Frame(image, 0, Fraction(1, 30), 0)
+    ctx = FrameContext(frame)
+    for _ in range(frames):
+        ctx.results["faces"] = analyzer.analyze(frame, ctx)
+    ctx.age["faces"] = 0
+    return ctx
