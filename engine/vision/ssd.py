@@ -106,3 +106,20 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
         out.append((box, kps, float(scores[i])))
         remaining &= ~cluster
     return out
+
+
+def detections_in_frame(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, keypoints: int,
+                        min_score: float, placement: tuple[float, int, int]
+                        ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """An SSD model's outputs as detections in frame pixels, best first: ``(corners (4,), keypoints
+    (K, 2), score)`` float32. ``placement`` is ``letterbox``'s scale and x/y padding."""
+    scores = sigmoid(logits[0, :, 0])
+    keep = scores >= min_score
+    if not keep.any():
+        return []
+    scale, px, py = placement
+    boxes, kps = decode(raw[0, keep].astype(np.float64), anchors[keep], size, keypoints)
+    offset = np.array([px, py])
+    return [(((box.reshape(2, 2) * size - offset) / scale).ravel().astype(np.float32),
+             ((kp * size - offset) / scale).astype(np.float32), score)
+            for box, kp, score in weighted_nms(boxes, kps, scores[keep])]

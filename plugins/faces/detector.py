@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edgefx.models import TFLiteModel
-from edgefx.vision.ssd import DetectorSpec, decode, letterbox, sigmoid, ssd_anchor_centres, weighted_nms
+from edgefx.vision.ssd import DetectorSpec, detections_in_frame, letterbox, ssd_anchor_centres
 
 SHORT_RANGE = DetectorSpec("face_detection_short_range", 128, (8, 16, 16, 16), 2, 0.5)
 FULL_RANGE = DetectorSpec("face_detection_full_range", 192, (4,), 1, 0.6)
@@ -56,22 +56,8 @@ class FaceDetector:
         """Faces in ``image`` (HxWx3 uint8 BGR), best first."""
         x, scale, px, py = self.letterbox(image)
         raw, logits = self.model.run(x)
-        scores = sigmoid(logits[0, :, 0])
-        keep = scores >= self.min_score
-        if not keep.any():
-            return []
-        size = self.spec.input_size
-        raw, anchors = raw[0, keep].astype(np.float64), self.anchors[keep]
-        boxes, kps = decode(raw, anchors, size, 6)
-
-        def to_frame(norm: np.ndarray) -> np.ndarray:
-            return (norm * size - np.array([px, py])) / scale
-
-        out = []
-        for box, kp, score in weighted_nms(boxes, kps, scores[keep]):
-            corners = to_frame(box.reshape(2, 2)).ravel()
-            out.append(Detection(corners.astype(np.float32), to_frame(kp).astype(np.float32), score))
-        return out
+        return [Detection(*found) for found in detections_in_frame(
+            raw, logits, self.anchors, self.spec.input_size, 6, self.min_score, (scale, px, py))]
 
 
 class AutoDetector:

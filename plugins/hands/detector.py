@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from edgefx.models import TFLiteModel
-from edgefx.vision.ssd import DetectorSpec, decode, letterbox, sigmoid, ssd_anchor_centres, weighted_nms
+from edgefx.vision.ssd import DetectorSpec, detections_in_frame, letterbox, ssd_anchor_centres
 
 PALM_LITE = DetectorSpec("palm_detection_lite", 192, (8, 16, 16, 16), 2, 0.5)
 PALM_FULL = DetectorSpec("palm_detection_full", 192, (8, 16, 16, 16), 2, 0.5)
@@ -54,18 +54,6 @@ class PalmDetector:
 
     def infer(self, placement: tuple[float, int, int]) -> list[PalmDetection]:
         """Run the model on the prepared input; palms in frame pixels."""
-        scale, px, py = placement
         raw, logits = self.model.invoke()
-        scores = sigmoid(logits[0, :, 0])
-        keep = scores >= self.min_score
-        if not keep.any():
-            return []
-        size = self.spec.input_size
-        boxes, kps = decode(raw[0, keep].astype(np.float64), self.anchors[keep], size, NUM_KEYPOINTS)
-        offset = np.array([px, py])
-        out = []
-        for box, kp, score in weighted_nms(boxes, kps, scores[keep]):
-            corners = (box.reshape(2, 2) * size - offset) / scale
-            out.append(PalmDetection(corners.ravel().astype(np.float32),
-                                     ((kp * size - offset) / scale).astype(np.float32), score))
-        return out
+        return [PalmDetection(*found) for found in detections_in_frame(
+            raw, logits, self.anchors, self.spec.input_size, NUM_KEYPOINTS, self.min_score, placement)]
