@@ -52,3 +52,25 @@ def write_clip(path: Path, frames: list[np.ndarray] | np.ndarray, fps: int = 30,
                 out.mux(aus.encode(af))
             out.mux(aus.encode(None))
     return path
+
+
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,900")
+"""Debian's chromium and its driver, started headless with no network chatter (this machine has none)."""
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    """A headless Debian chromium under selenium, with a fresh profile; skips where it is not installed."""
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(DRIVER)))
+    yield driver
+    driver.quit()

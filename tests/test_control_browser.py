@@ -16,17 +16,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 TOKEN = "test-token-8c1f-5a9e2b"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900")
 
 
 def free_port() -> int:
@@ -94,20 +89,6 @@ def darkened_top(png: bytes) -> bool:
     below = np.median(image[int(0.27 * h):int(0.36 * h), cols].max(axis=2))
     assert below > 200, f"expected testsrc2's cyan bar below the box, got max-channel median {below}"
     return bool(inside < 150)
-
-
-@pytest.fixture()
-def browser(tmp_path):
-    if not (CHROMIUM.exists() and DRIVER.exists()):
-        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(DRIVER)))
-    yield driver
-    driver.quit()
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):

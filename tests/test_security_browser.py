@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from test_control_browser import CHROMIUM, DRIVER, FLAGS, free_port, wait_for
+from test_control_browser import free_port, wait_for
 
 TOKEN = "browser-attack-token-7d2e41c9"
 ATTACK = """<!doctype html><title>cute cats</title>
@@ -105,20 +105,6 @@ def attacker(tmp_path_factory):
     yield folder, f"http://127.0.0.2:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture()
-def browser(tmp_path):
-    if not (CHROMIUM.exists() and DRIVER.exists()):
-        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(DRIVER)))
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.parametrize("token", ["", TOKEN], ids=["loopback-no-login", "logged-in-with-token"])
