@@ -4,7 +4,7 @@ what is allowed. A preset may ``extends = "other"`` another preset; CLI flags ov
 Layout of a preset::
 
     extends = "default"          # optional
-    [input]   url, width, height, fps, pixel_format, audio
+    [input]   url, width, height, fps, pixel_format, audio, threads
     [output]  url, codec, preset, crf, bitrate, gop_seconds, threads
     [run]     effects = [...], analyzers = [...], max_failures, stats
     [scheduler] budget_ms, fps_target, priority, cap, ... (see docs/scheduler.md)
@@ -52,6 +52,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "fps": Option(0.0, "frame rate to ask a camera for (0 = its default)", min=0, max=240, validate=_frame_rate),
         "pixel_format": Option("", "camera pixel format, e.g. mjpeg or yuyv422 (empty = default)"),
         "audio": Option(True, "carry the input's audio through"),
+        "threads": Option(0, "decode threads: 0 = a decode thread beside the loop; 1 = a file decoded on "
+                          "the loop's own thread, single-threaded (what a batch worker uses)", min=0, max=1),
     },
     "output": {
         "url": Option("out/edgefx.mp4", "output: .mp4/.mkv/.mov path, null, preview[:PORT], or a stream URL"),

@@ -78,7 +78,8 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
 def open_source(settings: Settings, registry: Registry) -> Source:
     """Open the configured input."""
     cfg = settings.input
-    request = SourceRequest(cfg["width"], cfg["height"], cfg["fps"], cfg["pixel_format"], cfg["audio"])
+    request = SourceRequest(cfg["width"], cfg["height"], cfg["fps"], cfg["pixel_format"], cfg["audio"],
+                            threads=cfg["threads"])
     return registry.source_for(cfg["url"]).open(cfg["url"], request)
 
 

@@ -198,3 +198,27 @@ def test_the_source_measures_each_pictures_change_on_its_own_thread(astronaut_bg
     meter = ChangeMeter()
     on_bgr = [meter.update(thumbnail(f.image)) for f in frames]
     assert np.corrcoef(changes[1:], on_bgr[1:])[0, 1] > 0.9
+
+
+def test_a_file_decoded_on_the_loop_thread_gives_the_same_items(astronaut_bgr, tmp_path):
+    """``[input] threads = 1`` (a batch worker) decodes a file on the consumer's thread with a
+    single-threaded decoder, starts no decode thread, and gives exactly what the decode thread gives:
+    the same pictures, timestamps, change figures and audio."""
+    frames = [np.roll(cv2_resize(astronaut_bgr, 320), 6 * i, axis=1) for i in range(24)]
+    clip = write_clip(tmp_path / "clip.mp4", frames, audio_hz=440.0)
+
+    def items(threads: int) -> tuple[list, list, set[str]]:
+        before = {t.name for t in threading.enumerate()}
+        source = inputs.FileSource.open(str(clip), SourceRequest(threads=threads))
+        got = list(source)
+        started = {t.name for t in threading.enumerate()} - before
+        source.close()
+        pictures = [(f.pts, f.index, f.change, f.image) for f in got if isinstance(f, Frame)]
+        audio = [a.pts for a in got if isinstance(a, av.AudioFrame)]
+        return pictures, audio, started
+
+    threaded, inline = items(0), items(1)
+    assert any(name.startswith("decode:") for name in threaded[2]) and not inline[2]
+    assert len(inline[0]) == len(threaded[0]) == 24 and inline[1] == threaded[1] and inline[1]
+    for (pts_a, i_a, c_a, img_a), (pts_b, i_b, c_b, img_b) in zip(threaded[0], inline[0], strict=True):
+        assert (pts_a, i_a, c_a) == (pts_b, i_b, c_b) and np.array_equal(img_a, img_b)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -112,5 +113,5 @@ class TestPatternSource(PyAVSource):
         if q.get("audio") == "1":
             graph = f"{graph}[out0];sine=frequency=440:sample_rate=48000{duration}" + (
                 ",arealtime" if live else "") + "[out1]"
-        plain = SourceRequest(0, 0, 0.0, "", request.audio, request.extra)
+        plain = dataclasses.replace(request, width=0, height=0, fps=0.0, pixel_format="")
         return cls(graph, "lavfi", {}, live, plain, url)

@@ -61,6 +61,10 @@ class SourceRequest:
     pixel_format: str = ""
     audio: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
+    threads: int = 0
+    """Decode threads: 0 = a decode thread beside the loop, with FFmpeg's own threading; 1 = decode a
+    file on the loop's own thread, single-threaded (a batch worker, where the workers are the
+    parallelism and one worker must use one core)."""
 
 
 class Source:
@@ -109,6 +113,10 @@ class PyAVSource(Source):
             raise SourceError(f"input {label} has no video stream", "give a video file, camera or stream")
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"
+        self.inline = request.threads == 1 and not live
+        """Decoded on the consumer's thread (``threads = 1`` on a file), with no decode thread."""
+        if self.inline:
+            self.video.codec_context.thread_count = 1
         self.quarter_turns = 0 if live else _quarter_turns(url, fmt, options)
         """Counterclockwise quarter turns that show the picture upright (a phone clip's display matrix)."""
         self.audio = self.container.streams.audio[0] if (request.audio and self.container.streams.audio) else None
@@ -123,12 +131,13 @@ class PyAVSource(Source):
         self._audio_pending: list[av.AudioFrame] = []
         self._cond = threading.Condition()
         self._ended = False
-        self._decoded = 0
+        self._count = 0
         self.last_time = 0.0
         self.restamp = Restamp(0 if live else FILE_WINDOW)
         """Puts out-of-order or repeated decoded timestamps right (``restamp.restamped`` counts them)."""
         self._thread = threading.Thread(target=self._decode, name=f"decode:{label}", daemon=True)
-        self._thread.start()
+        if not self.inline:
+            self._thread.start()
 
     @property
     def restamped(self) -> int:
@@ -150,8 +159,10 @@ class PyAVSource(Source):
         return StreamInfo(width, height, Fraction(fps), v.time_base or Fraction(1, 1000), self.live,
                           audio, frames, self.label)
 
-    # -- decode thread -------------------------------------------------------------------
-    def _decode(self) -> None:
+    # -- decoding --------------------------------------------------------------------------
+    def _decoded(self) -> Iterator[av.VideoFrame | av.AudioFrame]:
+        """Every decoded picture (in display order) and audio frame, in media order; a failing
+        input ends it and leaves the reason in ``error``."""
         streams = [s for s in (self.video, self.audio) if s is not None]
         restamp = self.restamp
         try:
@@ -165,10 +176,9 @@ class PyAVSource(Source):
                     continue
                 for item in decoded:
                     if isinstance(item, av.VideoFrame):
-                        for vf in restamp.push(item):
-                            self._push_video(vf)
+                        yield from restamp.push(item)
                     else:
-                        self._push_audio(item)
+                        yield item
         except (av.error.FFmpegError, OSError) as exc:
             self.error = SourceError(
                 f"input {self.label} stopped at {self.last_time:.2f} s: {exc}",
@@ -177,9 +187,17 @@ class PyAVSource(Source):
             )
         else:
             self.error = self._truncation()
+        yield from restamp.flush()
+
+    def _decode(self) -> None:
+        """The decode thread: hands each item to the loop."""
+        try:
+            for item in self._decoded():
+                if isinstance(item, av.VideoFrame):
+                    self._push_video(item)
+                else:
+                    self._push_audio(item)
         finally:
-            for vf in restamp.flush():
-                self._push_video(vf)
             self._finish()
 
     def _truncation(self) -> SourceError | None:
@@ -197,10 +215,15 @@ class PyAVSource(Source):
                            "its header declares: the file looks truncated",
                            "the output holds every frame that could be read; re-copy or re-record the input")
 
+    def _numbered(self, vf: av.VideoFrame) -> tuple[int, float | None]:
+        """The picture's index and its change from the previous one (on the decoding thread,
+        before conversion: the loop only reads the number)."""
+        index, self._count = self._count, self._count + 1
+        thumb = plane_thumbnail(vf)
+        return index, None if thumb is None else self._meter.update(thumb)
+
     def _push_video(self, vf: av.VideoFrame) -> None:
-        index, self._decoded = self._decoded, self._decoded + 1
-        thumb = plane_thumbnail(vf)  # on this thread, before conversion: the loop only reads the number
-        change = None if thumb is None else self._meter.update(thumb)
+        index, change = self._numbered(vf)
         if self.live:
             with self._cond:
                 if self._latest is not None:
@@ -258,6 +281,11 @@ class PyAVSource(Source):
         return self._iter_live() if self.live else self._iter_file()
 
     def _iter_file(self) -> Iterator[Item]:
+        if self.inline:
+            for item in self._decoded():
+                yield self._to_frame(item, *self._numbered(item)) if isinstance(item, av.VideoFrame) else item
+            self._raise_if_failed()
+            return
         while True:
             item = self._queue.get()
             if item is _END:
@@ -288,7 +316,8 @@ class PyAVSource(Source):
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2.0)
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
         self.container.close()
 
 
