@@ -80,17 +80,17 @@ def test_tracked_landmarks_match_mediapipe_within_3_percent_of_the_palm(tracked_
         assert np.mean(errors[split]) <= 0.03, report
 
 
-def test_first_frame_landmarks_match_mediapipe_on_most_hands(models_dir):
-    """The first frame's region comes straight from the palm detector, whose input is resized a
-    little differently from MediaPipe's, so a few hard hands (on a board, half hidden) differ; most
-    agree closely."""
+def test_first_frame_landmarks_match_mediapipe_within_3_percent_of_the_palm(models_dir):
+    """The first frame's region comes straight from the palm detector, so this checks the detector's
+    input (letterboxed as MediaPipe's ``ImageToTensorCalculator`` does) as well as the landmarks."""
     errors = hand_errors("lite", tracked=False)
     found = errors["tune"] + errors["held_out"]
     print(f"\nlite first frame: mean {np.mean(found):.4f}, median {np.median(found):.4f}, "
           f"tune mean {np.mean(errors['tune']):.4f}, held-out mean {np.mean(errors['held_out']):.4f}, "
           f"missed {len(errors['missed'])}")
-    assert np.median(found) <= 0.02
-    assert np.mean(np.array(found) <= 0.03) >= 0.7
+    assert not errors["missed"]
+    for split in ("tune", "held_out"):
+        assert len(errors[split]) >= 12 and np.mean(errors[split]) <= 0.03, errors[split]
 
 
 def reference_hands() -> list[tuple[str, np.ndarray]]:

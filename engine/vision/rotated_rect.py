@@ -45,11 +45,15 @@ class RotatedCropper:
 
     Only the region's bounding box is read: one pass turns it BGR -> RGBA into a reused buffer
     (OpenCV's bilinear warp is about twice as fast on 4 channels as on 3), the warp samples the
-    crop from there, and the alpha channel is dropped. Outside the frame is black.
+    crop from there, and the alpha channel is dropped. Outside the frame is ``border``: black
+    (``cv2.BORDER_CONSTANT``, as MediaPipe's face landmark graph crops) or the frame's edge pixels
+    repeated (``cv2.BORDER_REPLICATE``, as its hand landmark graph crops; a black border at a frame
+    edge pulls the hand model's points).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, border: int = cv2.BORDER_CONSTANT) -> None:
         self.size = size
+        self.border = border
         self.region = np.empty((0, 0, 4), np.uint8)
         self.rgba = np.empty((size, size, 4), np.uint8)
         self.rgb = np.empty((size, size, 3), np.uint8)
@@ -63,7 +67,7 @@ class RotatedCropper:
             return self.rgb
         region = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2RGBA, dst=self._region(y1 - y0, x1 - x0))
         cv2.warpAffine(region, roi.to_frame(self.size, (x0, y0)), (self.size, self.size), dst=self.rgba,
-                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=self.border)
         return cv2.cvtColor(self.rgba, cv2.COLOR_RGBA2RGB, dst=self.rgb)
 
     def _region(self, h: int, w: int) -> np.ndarray:

@@ -44,15 +44,15 @@ class PalmDetector:
         """Palms in ``image`` (HxWx3 uint8 BGR)."""
         return self.infer(self.prepare(image))
 
-    def prepare(self, image: np.ndarray) -> tuple[float, int, int]:
+    def prepare(self, image: np.ndarray) -> tuple[float, float, float]:
         """Letterbox ``image`` into the model's input tensor; returns the scale and padding for
         ``infer``. Split from ``infer`` so the model can run on another thread without a frame copy."""
-        scale, px, py = letterbox(image, self.canvas)
+        scale, px, py = letterbox(image, self.canvas, "warp")
         rgb = cv2.cvtColor(self.canvas, cv2.COLOR_BGR2RGB)
         np.divide(rgb, np.float32(255.0), out=self.model.input_tensor()[0], dtype=np.float32)
         return scale, px, py
 
-    def infer(self, placement: tuple[float, int, int]) -> list[PalmDetection]:
+    def infer(self, placement: tuple[float, float, float]) -> list[PalmDetection]:
         """Run the model on the prepared input; palms in frame pixels."""
         raw, logits = self.model.invoke()
         return [PalmDetection(*found) for found in detections_in_frame(

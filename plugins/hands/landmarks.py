@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from edgefx.models import TFLiteModel
@@ -68,7 +69,7 @@ class HandLandmarker:
     def __init__(self, model: str = "lite", threads: int = 1) -> None:
         self.model = TFLiteModel(MODELS[model], threads=threads)
         self.size = self.model.input_shape[1]
-        self.crop = RotatedCropper(self.size)
+        self.crop = RotatedCropper(self.size, cv2.BORDER_REPLICATE)
 
     def run(self, image: np.ndarray, roi: RotatedSquare) -> HandResult:
         """Landmarks of the hand in ``roi`` of ``image`` (HxWx3 uint8 BGR)."""
