@@ -13,8 +13,18 @@ from edgefx.holds import Holds
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugin import Analyzer
+from edgefx.plugins.expressions.eyelids import EyelidReader
 from edgefx.plugins.expressions.measures import Measures, measure
-from edgefx.plugins.expressions.rules import HEAD_WINDOW_S, Baseline, face_expressions, head_motion
+from edgefx.plugins.expressions.rules import (
+    HEAD_WINDOW_S,
+    Baseline,
+    face_expressions,
+    head_motion,
+)
+
+LID_SAMPLE_EVERY = 8
+"""With ``winks``, while calibrating, the iris model measures the eyes on every 8th frame (the first
+included)."""
 
 
 @dataclass(slots=True)
@@ -33,10 +43,14 @@ class Expressions:
 
 @dataclass(slots=True)
 class FaceState:
-    """Per face: when it was first seen, the calibration samples, its baseline, recent head pose."""
+    """Per face: when it was first seen, the calibration samples (mesh measures and the iris model's
+    eye openings), its baseline, recent head pose."""
 
     first_seen: float
     samples: list[Measures] = field(default_factory=list)
+    lids: list[tuple[float, float]] = field(default_factory=list)
+    last_lids: tuple[float, float] | None = None
+    frames: int = 0
     baseline: Baseline | None = None
     head: deque[tuple[float, float, float]] = field(default_factory=deque)
 
@@ -45,14 +59,20 @@ class ExpressionsAnalyzer(Analyzer):
     """Mouth open, smile, eyebrows raised, wink (left/right), blink, nod and shake per face.
 
     Each face's neutral is learnt over its first ``calibration_s`` seconds (nothing is reported
-    meanwhile). Publishes ``Event("expression", t, "expressions", {"expression", "who", "since",
-    "held_s"})`` on every analyzed frame an expression is shown (``who``: the face id).
+    meanwhile). Winks need ``winks = true``: MediaPipe's iris model then measures each eye on its
+    own every ``wink_interval`` frames (``eyelids.py``; two invokes, each about the face-landmark
+    model's cost), since the face mesh moves both eyes' lids together. Publishes ``Event("expression", t,
+    "expressions", {"expression", "who", "since", "held_s"})`` on every analyzed frame an expression
+    is shown (``who``: the face id).
     """
 
     name = "expressions"
     requires: ClassVar[tuple[str, ...]] = ("faces",)
     options: ClassVar[dict[str, Option]] = {
         "calibration_s": Option(2.0, "seconds of each new face used to learn its neutral", min=0.0, max=60.0),
+        "winks": Option(False, "detect wink_left / wink_right with MediaPipe's iris model (about 2x the "
+                        "face-landmark model's cost on the frames it runs)"),
+        "wink_interval": Option(2, "with winks: run the iris model every N frames per face", min=1, max=30),
     }
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
@@ -60,9 +80,11 @@ class ExpressionsAnalyzer(Analyzer):
         self.faces: dict[int, FaceState] = {}
         self.bus: EventBus | None = None
         self.holds = Holds("expression", "expression", self.name)
+        self.eyelids: EyelidReader | None = None
 
     def start(self, stream: StreamInfo | None = None) -> None:
         self.faces = {}
+        self.eyelids = EyelidReader() if self.settings["winks"] else None
 
     def analyze(self, frame: Frame, ctx: FrameContext) -> list[Expressions]:
         t = frame.time
@@ -75,13 +97,19 @@ class ExpressionsAnalyzer(Analyzer):
             state.head.append((t, m.yaw, m.pitch))
             while state.head and state.head[0][0] < t - HEAD_WINDOW_S:
                 state.head.popleft()
+            state.frames += 1
             if state.baseline is None:
+                if self.eyelids is not None and len(state.samples) % LID_SAMPLE_EVERY == 0:
+                    state.lids.append(self.eyelids.openings(frame.image, face.landmarks))
                 state.samples.append(m)
                 if t - state.first_seen < self.settings["calibration_s"]:
                     out.append(Expressions(face.id, [], True, m))
                     continue
-                state.baseline, state.samples = Baseline.from_samples(state.samples), []
-            active = face_expressions(m, state.baseline)
+                state.baseline = Baseline.from_samples(state.samples, state.lids)
+                state.samples, state.lids = [], []
+            if self.eyelids is not None and state.frames % self.settings["wink_interval"] == 0:
+                state.last_lids = self.eyelids.openings(frame.image, face.landmarks)
+            active = face_expressions(m, state.baseline, state.last_lids)
             motion = head_motion(state.head)
             if motion is not None:
                 active.append(motion)
