@@ -133,7 +133,8 @@ class AutoFrame(Effect):
         return change > self.settings["cut_threshold"] and np.isfinite(change)
 
     def _render(self, frame: Frame, crop: np.ndarray) -> View | None:
-        """Scale the crop (rounded to whole pixels, the aspect kept) to the frame's size in place;
+        """Scale the crop (rounded to whole pixels, the aspect kept) to the frame's size in place (one
+        full-frame pass, the resize, and a copy of the crop alone);
         ``None`` when the crop is the whole frame (nothing to do)."""
         h, w = frame.image.shape[:2]
         ch = min(h, max(2, round(crop[2])))
@@ -143,6 +144,7 @@ class AutoFrame(Effect):
         if cw == w and ch == h:
             return None
         assert self.buffer is not None
-        cv2.resize(frame.image[y0:y0 + ch, x0:x0 + cw], (w, h), dst=self.buffer, interpolation=RESAMPLING[self.level])
-        np.copyto(frame.image, self.buffer)
+        crop_copy = self.buffer[:ch, :cw]  # copy the crop aside (a zoom's share of the frame), then scale
+        np.copyto(crop_copy, frame.image[y0:y0 + ch, x0:x0 + cw])  # it back over the frame: no full-frame copy
+        cv2.resize(crop_copy, (w, h), dst=frame.image, interpolation=RESAMPLING[self.level])
         return View(float(x0), float(y0), float(cw), float(ch), (w, h), (w, h))
