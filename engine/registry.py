@@ -21,11 +21,11 @@ from typing import Any
 import pluggy
 
 from edgefx import hookspecs
+from edgefx.contract import Analyzer, Configurable, Effect, Layer
 from edgefx.errors import ConfigError, EdgefxError, PluginError
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Configurable, Effect, Layer
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,14 @@ import cv2
 import numpy as np
 
 from edgefx.bench import summarize_ms
+from edgefx.contract import Analyzer, Configurable, Effect
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import Sink
 from edgefx.io.source import Item, Source
-from edgefx.pipeline import Pipeline
-from edgefx.plugin import Analyzer, Configurable, Effect
-from edgefx.scheduler import Scheduler
+from edgefx.runtime.pipeline import Pipeline
+from edgefx.scheduling.scheduler import Scheduler
 
 PHOTOS = ("astronaut", "coffee", "chelsea")
 """Real photos shipped with scikit-image: a person and face, a coffee cup on a table, a cat."""

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from edgefx.contract import Analyzer
 from edgefx.events import EventBus
 from edgefx.frame import Frame, FrameContext
-from edgefx.holds import Holds
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.expressions.measures import Measures, measure
 from edgefx.plugins.expressions.rules import HEAD_WINDOW_S, Baseline, face_expressions, head_motion
+from edgefx.runtime.holds import Holds
 
 
 @dataclass(slots=True)

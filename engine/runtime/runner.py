@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefx.config import Settings, validate_plugin_tables
+from edgefx.contract import Analyzer, Effect
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
@@ -20,12 +21,11 @@ from edgefx.io.pacing import Paced, wants_pacing
 from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
-from edgefx.metrics import RECENT_FRAMES
-from edgefx.pipeline import Pipeline, Triggers
-from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
-from edgefx.scheduler import Scheduler, create_scheduler
-from edgefx.watchdog import Watchdog
+from edgefx.runtime.metrics import RECENT_FRAMES
+from edgefx.runtime.pipeline import Pipeline, Triggers
+from edgefx.runtime.watchdog import Watchdog
+from edgefx.scheduling.scheduler import Scheduler, create_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
     """The trigger table of the preset, checked against the enabled effects."""
     if not settings.triggers:
         return None
-    from edgefx.triggers import parse_triggers
+    from edgefx.runtime.triggers import parse_triggers
 
     table = parse_triggers(settings.triggers, settings.origins.get("triggers", "command line"))
     table.check(effects)

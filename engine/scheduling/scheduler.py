@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from typing import Any, Protocol
 
-from edgefx.costs import CARRY, CostModel, SortedWindow
-from edgefx.cpu_share import ThreadFollower
+from edgefx.contract import Analyzer, Effect
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
-from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Effect
+from edgefx.scheduling.costs import CARRY, CostModel, SortedWindow
+from edgefx.scheduling.cpu_share import ThreadFollower
+from edgefx.vision.change import ChangeMeter, thumbnail
 
 SCHEDULER_OPTIONS: dict[str, Option] = {
     "budget_ms": Option(0.0, "frame time budget in ms (0 = none: everything fresh at its best level)",
