@@ -30,6 +30,7 @@ from edgefx.io.demo import DemoSource
 from edgefx.io.sink import write_image
 from edgefx.io.source import SourceRequest
 from edgefx.registry import GROUP, Registry
+from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.scheduling.costs import CARRY
 from edgefx.scheduling.scheduler import BASE, BudgetScheduler
 from edgefx.vision.change import ChangeMeter, thumbnail
@@ -61,10 +62,9 @@ class LevelTimings:
 
 
 def _instances(registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
-    from edgefx.runtime.runner import needed_analyzers
-
     effects = {name: cls() for name, cls in sorted(registry.effects.items())}
-    names = needed_analyzers(registry, list(effects.values()), sorted(registry.analyzers))
+    wanted = [*sorted(registry.analyzers), *(dep for effect in effects.values() for dep in effect.requires)]
+    names = resolve_analyzers(wanted, lambda name: registry.analyzer(name).requires)
     return {name: registry.analyzer(name)() for name in names}, effects
 
 
@@ -72,13 +72,11 @@ def measure_levels(registry: Registry, width: int, height: int, count: int) -> l
     """Time every analyzer (fresh at each level, and its carry) and every effect at each level
     on ``count`` demo frames, after one warm-up call per level. Effects get their analyzers'
     results computed at the best level."""
-    from edgefx.runtime.pipeline import dependency_order
-
     source, images = demo_frames(width, height, count)
     analyzers, effects = _instances(registry)
     for obj in [*analyzers.values(), *effects.values()]:
         obj.start(source.info)
-    order = dependency_order(analyzers)
+    order = list(analyzers)  # _instances made them in dependency order
     contexts: list[FrameContext] = []
     for i, image in enumerate(images):  # reference results at the best level, for effects and carry
         ctx = FrameContext(Frame(image, i, Fraction(1, 30), i))

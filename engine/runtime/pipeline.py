@@ -28,6 +28,7 @@ from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
+from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.isolation import CONTAINED, FrameCheck, Guard
 from edgefx.runtime.metrics import RECENT_FRAMES, Distribution, Metrics
 from edgefx.scheduling.scheduler import Plan, RunEverything, Scheduler
@@ -41,24 +42,6 @@ class Triggers(Protocol):
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None: ...
 
     def tick(self, media_time: float, effects: Mapping[str, Effect]) -> None: ...
-
-
-def dependency_order(analyzers: Mapping[str, Analyzer]) -> list[str]:
-    """Analyzer names ordered so each comes after the analyzers it ``requires``."""
-    order: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in order or name not in analyzers:
-            return
-        if name in path:
-            raise ValueError(f"analyzers require each other in a cycle: {' -> '.join((*path, name))}")
-        for dep in analyzers[name].requires:
-            visit(dep, (*path, name))
-        order.append(name)
-
-    for name in sorted(analyzers):
-        visit(name, ())
-    return order
 
 
 class Pipeline:
@@ -78,7 +61,8 @@ class Pipeline:
                  keep_frames: int | None = RECENT_FRAMES) -> None:
         self.source, self.sink = source, sink
         self.stream = source.info
-        self.analyzers = {name: analyzers[name] for name in dependency_order(analyzers)}
+        order = resolve_analyzers(sorted(analyzers), lambda name: analyzers[name].requires if name in analyzers else ())
+        self.analyzers = {name: analyzers[name] for name in order if name in analyzers}
         self.effects = dict(sorted(effects.items(), key=lambda kv: (kv[1].layer, kv[0])))
         self.bus = bus or EventBus()
         self.scheduler: Scheduler = scheduler or RunEverything()

@@ -22,6 +22,7 @@ from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
 from edgefx.registry import Registry
+from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.metrics import RECENT_FRAMES
 from edgefx.runtime.pipeline import Pipeline, Triggers
 from edgefx.runtime.watchdog import Watchdog
@@ -40,26 +41,12 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def needed_analyzers(registry: Registry, effects: list[Effect], extra: list[str]) -> list[str]:
-    """Every analyzer the effects require plus ``extra``, with their own requirements."""
-    names: list[str] = []
-
-    def add(name: str) -> None:
-        if name not in names:
-            for dep in registry.analyzer(name).requires:
-                add(dep)
-            names.append(name)
-
-    for name in [*extra, *(dep for e in effects for dep in e.requires)]:
-        add(name)
-    return names
-
-
 def create_plugins(settings: Settings, registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
     """Instantiate the configured effects and the analyzers they need, options validated."""
     validate_plugin_tables(settings, registry.effects, registry.analyzers)
     effects = {name: registry.effect(name)(settings.effects.get(name, {})) for name in settings.run["effects"]}
-    names = needed_analyzers(registry, list(effects.values()), list(settings.run["analyzers"]))
+    wanted = [*settings.run["analyzers"], *(dep for effect in effects.values() for dep in effect.requires)]
+    names = resolve_analyzers(wanted, lambda name: registry.analyzer(name).requires)
     analyzers = {name: registry.analyzer(name)(settings.analyzers.get(name, {})) for name in names}
     return analyzers, effects
 
@@ -113,7 +100,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
     if scheduler is None:
-        scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
+        scheduler = create_scheduler(settings.extra.get("scheduler", {}), registry.levels())
     sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
     stop = threading.Event()
