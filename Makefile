@@ -43,7 +43,7 @@ arm64-check: setup  # emulated Debian arm64 (needs root, debootstrap, qemu-user-
 	bash tools/arm64_check.sh
 
 docs: setup
-	$(BIN)/python -m edgefx.hookdocs
+	$(BIN)/python tools/hookdocs.py
 
 doctor: setup
 	$(BIN)/edgefx doctor

@@ -20,11 +20,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pluggy
 
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import AudioInfo, StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Effect, Layer
 
 hookimpl = pluggy.HookimplMarker("edgefx")
 

@@ -28,7 +28,7 @@ from typing import Any
 from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
-from edgefx.scheduler import SCHEDULER_OPTIONS
+from edgefx.scheduling.scheduler import SCHEDULER_OPTIONS
 
 
 def _names(value: list) -> None:

@@ -23,7 +23,7 @@ class Frame:
     audio sync; ``index`` counts frames taken from the source (dropped ones included).
     ``change`` is how much the picture changed since the source's previous one (mean absolute
     difference of a sparse sample, 0-255, summed over pictures dropped in between; inf for the
-    first), measured by the source where it made the picture (``edgefx.io.change``); ``None`` when the
+    first), measured by the source where it made the picture (``edgefx.vision.change``); ``None`` when the
     source does not measure it (the scheduler's similarity gate then measures it itself).
     """
 

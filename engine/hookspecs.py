@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     import argparse
 
     from edgefx.bench import Benchmark
+    from edgefx.contract import Analyzer, Effect
     from edgefx.events import Event
     from edgefx.io.sink import Sink
     from edgefx.io.source import Source
-    from edgefx.pipeline import Pipeline
-    from edgefx.plugin import Analyzer, Effect
+    from edgefx.runtime.pipeline import Pipeline
 
 hookspec = pluggy.HookspecMarker("edgefx")
 

@@ -1,19 +1,27 @@
 """Plugin discovery: every plugin, built-in or third-party, comes from the ``edgefx``
-entry-point group. A plugin that fails to import or validate is reported and skipped.
+entry-point group. A plugin that fails to import or validate is reported and skipped. Built-ins
+missing from the metadata (a source tree that is not installed) are registered by import, as
+tox and datasette do: every module of ``edgefx.plugins`` is one.
 
 Environment:
-  ``EDGEFX_PLUGINS=a,b``          load only these entry points (allow-list)
+  ``EDGEFX_PLUGINS=a,b``          load only these entry points (allow-list), plus the essential
+                                  ``io`` (without it no input can be opened)
   ``EDGEFX_DISABLE_PLUGINS=a,b``  never load these
-  ``EDGEFX_TRACE_PLUGINS=1``      print every hook call to stderr
+  ``EDGEFX_TRACE_PLUGINS=1``      print every hook call, with its plugin, to stderr
+
+The registry is the only caller of hooks. It calls them one plugin at a time (so a failure or a
+result is attributed to its plugin), but always through pluggy, so tracing, hook wrappers and
+``tryfirst``/``trylast`` ordering work as pluggy documents them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pkgutil
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -21,15 +29,18 @@ from typing import Any
 import pluggy
 
 from edgefx import hookspecs
-from edgefx.errors import ConfigError, EdgefxError, PluginError
+from edgefx.bench import Benchmark
+from edgefx.contract import Analyzer, Configurable, Effect, Layer
+from edgefx.errors import ConfigError, EdgefxError
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Configurable, Effect, Layer
 
 log = logging.getLogger(__name__)
 
 GROUP = "edgefx"
+ESSENTIAL = frozenset({"io"})
+"""Plugins an ``EDGEFX_PLUGINS`` allow-list cannot leave out."""
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -56,15 +67,14 @@ class Registry:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         if os.environ.get("EDGEFX_TRACE_PLUGINS"):
-            self.pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"[edgefx trace] {msg}"))
-            self.pm.enable_tracing()
+            self.pm.add_hookcall_monitoring(_trace_before, _trace_after)
         self.records: dict[str, PluginRecord] = {}
         self.analyzers: dict[str, type[Analyzer]] = {}
         self.effects: dict[str, type[Effect]] = {}
         self.sources: dict[str, type[Source]] = {}
         self.sinks: dict[str, type[Sink]] = {}
         self.owner: dict[tuple[str, str], str] = {}
-        self._load(entry_points(group=GROUP) if eps is None else eps)
+        self._load(with_builtins(entry_points(group=GROUP)) if eps is None else eps)
 
     # -- loading -------------------------------------------------------------------------------
     def _load(self, eps: Iterable[EntryPoint]) -> None:
@@ -73,7 +83,7 @@ class Registry:
             dist = ep.dist
             rec = PluginRecord(ep.name, dist.name if dist else "?", dist.version if dist else "?")
             self.records[ep.name] = rec
-            if (allow and ep.name not in allow) or ep.name in block:
+            if (allow and ep.name not in allow and ep.name not in ESSENTIAL) or ep.name in block:
                 rec.problems.append("disabled by EDGEFX_PLUGINS / EDGEFX_DISABLE_PLUGINS")
                 continue
             try:
@@ -89,17 +99,18 @@ class Registry:
             self._collect(ep.name, rec)
 
     def _collect(self, plugin: str, rec: PluginRecord) -> None:
-        hooks = [("analyzer", self.pm.hook.edgefx_analyzers, Analyzer, self.analyzers),
-                 ("effect", self.pm.hook.edgefx_effects, Effect, self.effects),
-                 ("source", self.pm.hook.edgefx_sources, Source, self.sources),
-                 ("sink", self.pm.hook.edgefx_sinks, Sink, self.sinks)]
-        for kind, hook, base, table in hooks:
+        hooks = [("analyzer", "edgefx_analyzers", Analyzer, self.analyzers),
+                 ("effect", "edgefx_effects", Effect, self.effects),
+                 ("source", "edgefx_sources", Source, self.sources),
+                 ("sink", "edgefx_sinks", Sink, self.sinks)]
+        for kind, hook_name, base, table in hooks:
+            caller = next((c for name, c in self._per_plugin(hook_name) if name == plugin), None)
             try:
-                returned = _call_one(hook, plugin)
+                returned = [cls for result in (caller() if caller else []) for cls in result or []]
             except Exception as exc:
-                rec.problems.append(f"{hook.name} raised {type(exc).__name__}: {exc}")
+                rec.problems.append(f"{hook_name} raised {type(exc).__name__}: {exc}")
                 continue
-            for cls in returned or []:
+            for cls in returned:
                 problem = validate_class(cls, base)
                 keys = (cls.schemes if kind in ("source", "sink") else (getattr(cls, "name", "?"),)) \
                     if problem is None else ()
@@ -132,31 +143,74 @@ class Registry:
         """The sink class for an output URL, path, ``null`` or ``preview``."""
         return _lookup("output type", scheme_of(target), self.sinks)
 
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        """Every analyzer's and effect's quality levels (best first), by plugin name."""
+        return {name: tuple(cls.levels) for name, cls in [*self.analyzers.items(), *self.effects.items()]}
+
     def broken(self) -> list[PluginRecord]:
         """Plugins that failed to load or had something skipped."""
         return [r for r in self.records.values() if r.problems]
 
-    # -- run lifecycle ---------------------------------------------------------------------------
+    # -- hook calls ------------------------------------------------------------------------------
+    def _per_plugin(self, hook_name: str) -> Iterator[tuple[str, Any]]:
+        """``(plugin, caller)`` for each plugin implementing ``hook_name``, in pluggy's call order.
+
+        Each caller is a pluggy subset hook caller that leaves out the other plugins' plain
+        implementations but keeps every wrapper, so one plugin's failure stays its own while
+        tracing, wrappers and ``tryfirst``/``trylast`` still apply."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        plain = [impl for impl in impls if not (impl.hookwrapper or impl.wrapper)]
+        for impl in reversed(plain):  # pluggy calls the last of get_hookimpls() first
+            others = [other.plugin for other in plain if other.plugin_name != impl.plugin_name]
+            yield impl.plugin_name, self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+
     def call_safely(self, hook_name: str, refusable: bool = False, **kwargs: Any) -> None:
         """Call a lifecycle hook on every plugin; an exception is logged with the plugin's name.
         ``refusable``: an ``EdgefxError`` (a plugin refusing the run, e.g. a control panel that cannot
         listen) is raised instead, so the run ends before it starts."""
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        for plugin, caller in self._per_plugin(hook_name):
             try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
+                caller(**kwargs)
             except Exception as exc:
                 if refusable and isinstance(exc, EdgefxError):
                     raise
-                log.error("plugin %s: %s failed: %s: %s", impl.plugin_name, hook_name, type(exc).__name__, exc)
+                log.error("plugin %s: %s failed: %s: %s", plugin, hook_name, type(exc).__name__, exc)
+
+    def benchmarks(self) -> list[Benchmark]:
+        """Every plugin's ``edgefx_benchmarks``; a plugin whose hook raises is reported and skipped."""
+        out: list[Benchmark] = []
+        for plugin, caller in self._per_plugin("edgefx_benchmarks"):
+            try:
+                out.extend(bench for result in caller() for bench in result or [])
+            except Exception as exc:
+                log.error("plugin %s: edgefx_benchmarks failed: %s: %s", plugin, type(exc).__name__, exc)
+        return out
 
 
-def _call_one(hook: Any, plugin: str) -> list[type]:
-    """Call ``hook`` on one plugin only, so each result is attributed to its plugin."""
-    out: list[type] = []
-    for impl in hook.get_hookimpls():
-        if impl.plugin_name == plugin:
-            out.extend(impl.function() or [])
-    return out
+def _trace_before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    plugins = ", ".join(impl.plugin_name for impl in impls) or "no plugin"
+    sys.stderr.write(f"[edgefx trace] {hook_name} -> {plugins} ({', '.join(kwargs) or 'no arguments'})\n")
+
+
+def _trace_after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    if outcome.exception is not None:
+        plugins = ", ".join(impl.plugin_name for impl in impls)
+        sys.stderr.write(f"[edgefx trace] {hook_name} <- {plugins} raised {outcome.exception!r}\n")
+
+
+def builtin_plugins() -> list[EntryPoint]:
+    """An entry point for each built-in plugin: every module and package in ``edgefx.plugins``."""
+    import edgefx.plugins
+
+    return [EntryPoint(name=mod.name, value=f"edgefx.plugins.{mod.name}", group=GROUP)
+            for mod in pkgutil.iter_modules(edgefx.plugins.__path__)]
+
+
+def with_builtins(eps: Iterable[EntryPoint]) -> list[EntryPoint]:
+    """``eps`` plus the built-in plugins the package metadata does not list."""
+    eps = list(eps)
+    listed = {ep.value for ep in eps}
+    return [*eps, *(ep for ep in builtin_plugins() if ep.value not in listed)]
 
 
 def scheme_of(target: str) -> str:
@@ -198,9 +252,5 @@ def validate_class(cls: Any, base: type) -> str | None:
 
 
 def load_registry() -> Registry:
-    """The registry of installed plugins; raises ``PluginError`` when nothing at all is installed."""
-    registry = Registry()
-    if not registry.records:
-        raise PluginError("no edgefx plugins are installed, not even the built-in ones",
-                          "install the package (pip install -e .) so its entry points exist")
-    return registry
+    """The registry of the installed plugins (the built-ins are always among them)."""
+    return Registry()

@@ -24,14 +24,15 @@ import cv2
 import numpy as np
 
 from edgefx.bench import summarize_ms
+from edgefx.contract import Analyzer, Configurable, Effect
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import Sink
 from edgefx.io.source import Item, Source
-from edgefx.pipeline import Pipeline
-from edgefx.plugin import Analyzer, Configurable, Effect
-from edgefx.scheduler import Scheduler
+from edgefx.runtime.dependencies import resolve_analyzers
+from edgefx.runtime.pipeline import Pipeline
+from edgefx.scheduling.scheduler import Scheduler
 
 PHOTOS = ("astronaut", "coffee", "chelsea")
 """Real photos shipped with scikit-image: a person and face, a coffee cup on a table, a cat."""
@@ -236,16 +237,17 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
 def _add_required(analyzers: dict[str, Analyzer], effects: list[Effect],
                   options: Mapping[str, Mapping[str, Any]], registry: Any) -> None:
     """Create every analyzer that the given plugins require but that was not passed in."""
-    wanted = [dep for obj in [*effects, *analyzers.values()] for dep in obj.requires]
-    while wanted:
-        name = wanted.pop()
-        if name in analyzers:
-            continue
-        if registry is None:
-            from edgefx.registry import Registry
-            registry = Registry()
-        analyzers[name] = registry.analyzer(name)(options.get(name, {}))
-        wanted.extend(analyzers[name].requires)
+    missing = any(dep not in analyzers for obj in [*effects, *analyzers.values()] for dep in obj.requires)
+    if registry is None and missing:
+        from edgefx.registry import Registry
+        registry = Registry()
+
+    def requires(name: str) -> tuple[str, ...]:
+        if name not in analyzers:
+            analyzers[name] = registry.analyzer(name)(options.get(name, {}))
+        return analyzers[name].requires
+
+    resolve_analyzers([*analyzers, *(dep for effect in effects for dep in effect.requires)], requires)
 
 
 def measure_cost(plugin: PluginLike, size: tuple[int, int] = (1280, 720), frames: int = 60, warmup: int = 5,

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 
 from edgefx import hookimpl
+from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
-from edgefx.plugin import Effect, Layer
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edgefx.models import fetch_models
+from edgefx.inference.models import fetch_models
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def models_dir() -> Path:
     """The model cache, fetched (from the pinned mediapipe wheel) once per session if needed."""
     status = fetch_models(log=lambda *_: None)
     assert all(s == "present" for s in status.values()), status
-    from edgefx.models import models_dir as where
+    from edgefx.inference.models import models_dir as where
     return where()
 
 

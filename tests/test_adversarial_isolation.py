@@ -30,7 +30,7 @@ import edgefx
 from edgefx.config import load_settings
 from edgefx.errors import ConfigError, PluginError
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import FakeClock, run_plugin, sample_clip
 
 EDGEFX = str(Path(sys.executable).with_name("edgefx"))
@@ -331,7 +331,7 @@ def test_a_failure_rate_disables_a_plugin_and_failing_plugins_are_reported(caplo
             if frame.index % 3 == 2:
                 raise OSError("flaky camera driver")
 
-    with caplog.at_level(logging.ERROR, logger="edgefx.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="edgefx.runtime.pipeline"):
         run = run_plugin(MostlyBroken, SometimesBroken, frames=15, size=(64, 48))
     assert run.disabled == {"mostly_broken": "failed on 4 of its last 5 calls, last: ValueError: bad frame 4"}
     failing = {"sometimes_broken": {"failures": 5, "first": "OSError: flaky camera driver"}}
@@ -403,7 +403,7 @@ def test_a_trigger_action_that_fails_while_running_is_counted_and_the_stream_goe
             replies.append(json.load(response))
 
     poster = threading.Thread(target=fire)
-    with caplog.at_level(logging.ERROR, logger="edgefx.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="edgefx.runtime.pipeline"):
         poster.start()
         result = execute(settings, Registry())
         poster.join()

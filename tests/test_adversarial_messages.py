@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import pytest
 
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.config import load_settings
 
 EDGEFX = str(Path(sys.executable).with_name("edgefx"))

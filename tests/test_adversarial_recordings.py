@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from edgefx import Effect, Frame, FrameContext, Layer
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.config import load_settings
 from edgefx.errors import SinkError, SourceError
 from edgefx.io.inputs import URLSource
@@ -36,9 +36,9 @@ from edgefx.io.pacing import wants_pacing
 from edgefx.io.sink import NullSink
 from edgefx.io.source import SourceRequest
 from edgefx.io.stream import StreamSink
-from edgefx.pipeline import Pipeline
 from edgefx.registry import Registry, load_registry
-from edgefx.runner import execute
+from edgefx.runtime.pipeline import Pipeline
+from edgefx.runtime.runner import execute
 
 FFMPEG = shutil.which("ffmpeg")
 needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="needs Debian's ffmpeg: apt-get install -y ffmpeg")
@@ -82,7 +82,7 @@ def forkserver():
     """Children forked from one process that imported the engine and its inputs and outputs already
     (each kill costs a fork, not an interpreter start)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["edgefx.runner", "edgefx.plugins.io", __name__])
+    ctx.set_forkserver_preload(["edgefx.runtime.runner", "edgefx.plugins.io", __name__])
     return ctx
 
 

@@ -15,11 +15,11 @@ import av
 import numpy as np
 import pytest
 
-from edgefx.audio import RATE, AudioWorker, Resampler, mic_format
 from edgefx.config import load_settings
+from edgefx.io.audio import RATE, AudioWorker, Resampler, mic_format
 from edgefx.plugins.speech.samples import GOFORWARD, load_raw, mux_clip, to_frames
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import sample_frames
 
 
@@ -152,7 +152,7 @@ def test_mic_spec() -> None:
 
 def test_copy_keeps_frame_for_the_sink() -> None:
     """The worker gets a copy: the loop's frame (going to the encoder) is untouched."""
-    from edgefx.audio import copy_frame
+    from edgefx.io.audio import copy_frame
 
     data = (np.arange(2048, dtype=np.float32).reshape(2, 1024) / 4096.0)
     frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")

@@ -11,8 +11,8 @@ import av
 import numpy as np
 import pytest
 
+from edgefx.cli.scaffold import new_plugin, template_values
 from edgefx.errors import ConfigError
-from edgefx.scaffold import new_plugin, template_values
 from edgefx.testing import sample_clip
 
 BIN = Path(sys.executable).parent

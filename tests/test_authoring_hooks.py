@@ -13,11 +13,11 @@ import av
 import numpy as np
 import pytest
 
-from edgefx import cli
+import edgefx.cli.main as cli
 from edgefx.bench import BenchSettings, run_benchmarks
 from edgefx.config import load_settings
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import run_plugin, sample_frames
 
 PLUGIN = '''

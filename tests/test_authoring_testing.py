@@ -12,7 +12,7 @@ import pytest
 
 import edgefx
 from edgefx.events import Event
-from edgefx.scheduler import Plan
+from edgefx.scheduling.scheduler import Plan
 from edgefx.testing import FakeClock, measure_cost, photo, run_plugin, sample_clip, sample_frames
 
 

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 from conftest import write_clip
 
+from edgefx.contract import Effect, Layer
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
-from edgefx.plugin import Effect, Layer
 from edgefx.plugins.background.effect import Background
 from edgefx.plugins.person import hooks
 from edgefx.plugins.person.analyzer import PersonAnalyzer
 from edgefx.plugins.person.front import PersonFront, link_layers
-from edgefx.scheduler import Plan, RunEverything
+from edgefx.scheduling.scheduler import Plan, RunEverything
 from edgefx.testing import photo, run_plugin, sample_frames
 
 EDGEFX = str(Path(sys.executable).with_name("edgefx"))

@@ -24,7 +24,7 @@ import pytest
 from edgefx.batch.bench import make_corpus
 from edgefx.batch.manifest import MANIFEST_NAME, Manifest, Outcome
 from edgefx.batch.plan import plan_jobs
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.errors import ConfigError
 from edgefx.testing import sample_frames, write_clip
 

@@ -15,7 +15,7 @@ from edgefx.config import load_settings
 from edgefx.control.commands import ControlError, media_path
 from edgefx.events import Event
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 
 aiohttp = pytest.importorskip("aiohttp", reason="the control panel needs its extra: pip install -e '.[control]'")
 

@@ -7,12 +7,12 @@ from importlib import resources
 
 import pytest
 
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.config import load_settings, parse_override, validate_plugin_tables
 from edgefx.errors import ConfigError
 from edgefx.options import Option, resolve_options
 from edgefx.registry import load_registry
-from edgefx.runner import create_plugins, create_triggers
+from edgefx.runtime.runner import create_plugins, create_triggers
 
 
 def write(tmp_path, text: str, name: str = "p.toml"):

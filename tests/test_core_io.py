@@ -17,9 +17,9 @@ from edgefx.config import load_settings
 from edgefx.io import inputs
 from edgefx.io.sink import NullSink, SinkRequest
 from edgefx.io.source import SourceRequest, frame_size
-from edgefx.pipeline import Pipeline
 from edgefx.registry import load_registry
-from edgefx.runner import execute
+from edgefx.runtime.pipeline import Pipeline
+from edgefx.runtime.runner import execute
 
 
 def decode_all(path: Path) -> tuple[list[np.ndarray], list[float], list[tuple[float, float]]]:
@@ -184,7 +184,7 @@ def test_a_phone_clips_rotation_is_applied_so_effects_see_it_upright(astronaut_b
 def test_the_source_measures_each_pictures_change_on_its_own_thread(astronaut_bgr, tmp_path):
     """``Frame.change`` (the similarity gate's input) comes from the decode thread: small on a
     still picture, large while it moves, and in step with the same measure taken on the BGR frame."""
-    from edgefx.io.change import ChangeMeter, thumbnail
+    from edgefx.vision.change import ChangeMeter, thumbnail
 
     still = [cv2_resize(astronaut_bgr, 352)] * 20
     moving = [np.roll(still[0], 8 * i, axis=1) for i in range(1, 11)]

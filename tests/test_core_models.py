@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edgefx.errors import ModelError
-from edgefx.models import TFLiteModel, fetch_models, load_manifest, model_path, model_status
+from edgefx.inference.models import TFLiteModel, fetch_models, load_manifest, model_path, model_status
 
 EDGEFX = str(Path(sys.executable).with_name("edgefx"))
 
@@ -74,8 +74,8 @@ def test_the_custom_transposed_convolution_is_rewritten_with_the_same_answer(mod
     import cv2
     from skimage import data
 
-    from edgefx.model_rewrite import CUSTOM_OP, without_custom_transpose_conv
-    from edgefx.models import interpreter_backend
+    from edgefx.inference.models import interpreter_backend
+    from edgefx.inference.rewrite import CUSTOM_OP, without_custom_transpose_conv
 
     original = model_path(name).read_bytes()
     rewritten = without_custom_transpose_conv(original)
@@ -98,7 +98,7 @@ def test_the_custom_transposed_convolution_is_rewritten_with_the_same_answer(mod
 
 
 def test_a_model_without_the_custom_op_is_loaded_as_it_is(models_dir):
-    from edgefx.model_rewrite import without_custom_transpose_conv
+    from edgefx.inference.rewrite import without_custom_transpose_conv
 
     original = model_path("face_landmark").read_bytes()
     assert without_custom_transpose_conv(original) is original

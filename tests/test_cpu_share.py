@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from edgefx.cpu_share import ThreadFollower, others_cores, read_usage
+from edgefx.scheduling.cpu_share import ThreadFollower, others_cores, read_usage
 
 pytestmark = pytest.mark.skipif(read_usage() is None, reason="no /proc/stat (not Linux)")
 

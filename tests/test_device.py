@@ -1,12 +1,12 @@
-"""edgefx.device: the hardware section of `edgefx doctor`, read from this machine's real /proc and /sys,
+"""edgefx.doctor.hardware: the hardware section of `edgefx doctor`, read from this machine's real /proc and /sys,
 plus the ARM and Raspberry Pi formats it must also understand."""
 
 import os
 import platform
 from pathlib import Path
 
-from edgefx.cli import main
-from edgefx.device import (
+from edgefx.cli.main import main
+from edgefx.doctor.hardware import (
     KNOWN_DELEGATES,
     delegate_rows,
     doctor_rows,
@@ -96,7 +96,7 @@ def test_doctor_shows_the_hardware_section(capsys):
 
 
 def test_board_name_from_the_device_tree(tmp_path):
-    from edgefx.device import _device_tree_model
+    from edgefx.doctor.hardware import _device_tree_model
 
     model = tmp_path / "model"
     model.write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\0")
@@ -107,7 +107,7 @@ def test_board_name_from_the_device_tree(tmp_path):
 def test_camera_modules_row_without_picamera2():
     import importlib.util
 
-    from edgefx.device import camera_module_rows
+    from edgefx.doctor.hardware import camera_module_rows
 
     rows = camera_module_rows()
     if importlib.util.find_spec("picamera2") is None:

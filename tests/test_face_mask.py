@@ -69,7 +69,7 @@ def test_project_ships_masks_and_accessories_as_small_rgba_assets():
 
 
 def test_masks_make_regenerates_the_shipped_assets(tmp_path, models_dir):
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     assert main(["masks", "make", "--out", str(tmp_path)]) == 0
     for json_path in sorted(assets_dir().glob("*.json")):
@@ -162,7 +162,7 @@ def test_unknown_mask_or_accessory_says_what_exists():
 def test_edgefx_run_draws_the_mask_on_a_clip(tmp_path, astronaut_bgr, models_dir):
     from conftest import write_clip
 
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     frames = [placed(astronaut_bgr, 560 + 8 * i, 360, 2.0, 0.5 * i, (1280, 720)) for i in range(20)]
     clip = write_clip(tmp_path / "face.mp4", frames)

@@ -179,7 +179,7 @@ def test_bad_level_is_refused(models_dir):
 
 
 def test_edgefx_analyze_writes_faces_per_frame(moving_clip, tmp_path, models_dir):
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     out = tmp_path / "ana"
     assert main(["analyze", str(moving_clip), "--analyzers", "faces", "--out", str(out)]) == 0

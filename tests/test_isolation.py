@@ -15,9 +15,9 @@ import pytest
 import edgefx
 from edgefx.config import load_settings
 from edgefx.errors import ConfigError
-from edgefx.isolation import Guard
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.isolation import Guard
+from edgefx.runtime.runner import execute
 from edgefx.testing import run_plugin, sample_clip
 
 FAILING_PLUGIN = '''
@@ -65,7 +65,7 @@ def test_raising_plugin_is_disabled_and_the_output_is_complete(registry, tmp_pat
     out = tmp_path / "out.mp4"
     settings = load_settings(None, {"input.url": str(clip), "output.url": str(out),
                                     "run.effects": ["iso_boom", "iso_stripe"], "run.max_failures": 4})
-    with caplog.at_level(logging.ERROR, logger="edgefx.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="edgefx.runtime.pipeline"):
         result = execute(settings, registry)
     assert "4 consecutive failures" in result.summary["disabled_plugins"]["iso_boom"]
     failures = [r.getMessage() for r in caplog.records if "failed in apply" in r.getMessage()]
@@ -126,7 +126,7 @@ def test_plugin_far_over_its_expected_time_is_reported(caplog):
         def apply(self, frame, ctx):
             frame.image[0, 0] = 0
 
-    with caplog.at_level(logging.WARNING, logger="edgefx.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="edgefx.runtime.pipeline"):
         run = run_plugin(Slow, Quick, frames=6, size=(64, 48))
     slow = run.summary["slow_plugins"]
     assert set(slow) == {"slow"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgefx.metrics import Distribution, Metrics, percentiles
+from edgefx.runtime.metrics import Distribution, Metrics, percentiles
 
 
 def test_distribution_is_exact_while_short_and_within_half_a_percent_when_long():

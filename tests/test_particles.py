@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from edgefx.config import load_settings
-from edgefx.plugin import Layer
+from edgefx.contract import Layer
 from edgefx.plugins.particles.effect import Particles
 from edgefx.plugins.particles.kinds import KINDS
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import measure_cost, run_plugin, sample_clip
 
 

@@ -10,7 +10,7 @@ import importlib.util
 
 import pytest
 
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.errors import SourceError
 from edgefx.io.source import SourceRequest
 from edgefx.plugins.picamera import (

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgefx.bench_report import run_all_effects
+from edgefx.bench.scheduling import run_all_effects
 from edgefx.config import load_settings, validate_plugin_tables
 from edgefx.registry import load_registry
-from edgefx.scheduler import BudgetScheduler, budget_from, create_scheduler
+from edgefx.scheduling.scheduler import BudgetScheduler, budget_from, create_scheduler
 
 PROFILES = ("pi4", "pi5", "laptop")
 MARGIN = 1.25  # noisy shared CPU (other jobs run on it); `edgefx bench` reports the figures

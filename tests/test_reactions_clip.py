@@ -16,7 +16,7 @@ from conftest import write_clip
 
 from edgefx.config import load_settings
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 
 HAND = "/usr/share/doc/opencv-doc/opencv4/html/Histogram_Comparison_Source_0.jpg"
 APPEARS, SEARCH, DELAY, HOLD_FRAMES = 30, 12, 2, 15

@@ -15,7 +15,7 @@ import pytest
 
 from edgefx.config import load_settings
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 
 
 def clips() -> list[str]:

@@ -8,10 +8,10 @@ import json
 import cv2
 
 from edgefx.bench import BenchSettings
-from edgefx.bench_report import bench_plugin_levels, registry_with_loadtest
+from edgefx.bench.scheduling import bench_plugin_levels, registry_with_loadtest
 from edgefx.config import load_settings, validate_plugin_tables
 from edgefx.registry import load_registry
-from edgefx.scheduler import BudgetScheduler, create_scheduler
+from edgefx.scheduling.scheduler import BudgetScheduler, create_scheduler
 
 
 def test_plugin_levels_report(tmp_path):

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgefx.costs import CARRY, CostModel
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
-from edgefx.plugin import Analyzer, Effect, Layer
-from edgefx.scheduler import BASE, BudgetScheduler, RunEverything, create_scheduler
+from edgefx.scheduling.costs import CARRY, CostModel
+from edgefx.scheduling.scheduler import BASE, BudgetScheduler, RunEverything, create_scheduler
 
 TRACE = Path(__file__).parent / "data" / "scheduler_trace.json"
 

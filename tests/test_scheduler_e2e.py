@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgefx.bench_report import budget_acceptance
+from edgefx.bench.scheduling import budget_acceptance
 
 MARGIN = 1.25  # the acceptance bound is 1.10 x budget; the figures are reported by `edgefx bench`
 ATTEMPTS = 3

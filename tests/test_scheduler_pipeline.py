@@ -8,12 +8,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from edgefx.cli import main
+from edgefx.bench.loadtest import EdgeDensity, Glow
+from edgefx.cli.main import main
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.frame import Frame, FrameContext
-from edgefx.plugin import Analyzer, Effect, Layer
-from edgefx.plugins.loadtest import EdgeDensity, Glow
 from edgefx.plugins.overlay import StatsOverlay, stats_lines
-from edgefx.scheduler import BudgetScheduler, RunEverything
+from edgefx.scheduling.scheduler import BudgetScheduler, RunEverything
 from edgefx.testing import run_plugin, sample_frames
 
 

@@ -24,7 +24,7 @@ import pytest
 from edgefx.config import load_settings
 from edgefx.errors import ConfigError
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 
 aiohttp = pytest.importorskip("aiohttp", reason="the control panel needs its extra: pip install -e '.[control]'")
 

@@ -14,7 +14,7 @@ from edgefx.control.jsonbody import MAX_DEPTH, parse
 from edgefx.errors import ConfigError
 from edgefx.options import Option
 from edgefx.registry import Registry
-from edgefx.runner import create_plugins, create_triggers
+from edgefx.runtime.runner import create_plugins, create_triggers
 
 NON_FINITE = (float("nan"), float("inf"), float("-inf"))
 

@@ -20,7 +20,7 @@ from edgefx.plugins.speech.samples import GOFORWARD_ENDS, load_raw, mux_clip
 from edgefx.plugins.speech.scoring import join, score, spot
 from edgefx.plugins.speech.sphinx import SphinxRecognizer
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import sample_frames
 
 pytestmark = pytest.mark.skipif(bool(corpus.missing_sources()),
@@ -55,7 +55,7 @@ def test_a_spoken_keyword_does_not_fire_its_rival(aligner: corpus.Aligner) -> No
 
 
 def test_speech_tune_on_a_real_recording(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     clip = tmp_path / "cards.wav"
     clip.write_bytes((corpus.TESTDATA / "cards" / "005.wav").read_bytes())
@@ -78,7 +78,7 @@ def test_speech_tune_on_a_real_recording(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_tune_errors_say_what_to_do(tmp_path: Path) -> None:
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     (tmp_path / "said.txt").write_text("flurbix zorp\n")
     clip = tmp_path / "cards.wav"

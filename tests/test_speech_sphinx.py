@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgefx.analyze import analyze
+from edgefx.cli.analyze import analyze
 from edgefx.config import load_settings
 from edgefx.errors import ConfigError
 from edgefx.plugins.speech.samples import GOFORWARD, GOFORWARD_ENDS, load_raw, mux_clip
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import sample_frames
 
 pytestmark = pytest.mark.skipif(not GOFORWARD.is_file(), reason="apt-get install pocketsphinx-testdata")
@@ -108,7 +108,7 @@ def test_analyze_writes_keyword_events(clip: Path, tmp_path: Path, overlap: bool
 
 
 def test_analyze_command_with_keywords(clip: Path, tmp_path: Path) -> None:
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     assert main(["analyze", str(clip), "--analyzers", "speech", "--keywords", "meters,forward", "--out",
                  str(tmp_path)]) == 0

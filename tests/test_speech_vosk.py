@@ -25,7 +25,7 @@ from edgefx.plugins.speech.samples import (
 )
 from edgefx.plugins.speech.vosk import VoskRecognizer, has_runtime_graph, knows_word
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 from edgefx.testing import sample_frames
 
 MODEL = korean_model_dir()

@@ -19,7 +19,7 @@ from edgefx.config import load_settings
 from edgefx.errors import SinkError
 from edgefx.io.stream import StreamSink, output_protocols
 from edgefx.registry import Registry
-from edgefx.runner import RunResult, execute
+from edgefx.runtime.runner import RunResult, execute
 
 FFMPEG = shutil.which("ffmpeg")
 pytestmark = pytest.mark.skipif(FFMPEG is None, reason="needs Debian's ffmpeg: apt-get install -y ffmpeg")
@@ -178,7 +178,7 @@ def test_bad_stream_urls_say_what_to_write(url: str, message: str) -> None:
 
 def test_a_run_whose_stream_never_connected_fails_and_says_so(capsys) -> None:
     """Nothing listens on the port: the loop goes on, and the run ends with exit code 3 and a message."""
-    from edgefx.cli import main
+    from edgefx.cli.main import main
 
     url = f"rtmp://127.0.0.1:{free_port()}/live/x"
     assert main(["run", "-i", "testsrc:?duration=0.5", "-o", url]) == 3

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edgefx.cli import main
+from edgefx.cli.main import main
 from edgefx.frame import View
 from edgefx.plugins.person.mask import PersonMask
 from edgefx.plugins.studio.autoframe import AutoFrame

@@ -10,12 +10,12 @@ import pytest
 from edgefx.config import load_settings
 from edgefx.errors import ConfigError
 from edgefx.events import Event, EventBus
-from edgefx.pipeline import Pipeline
 from edgefx.plugins.particles.effect import Particles
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.pipeline import Pipeline
+from edgefx.runtime.runner import execute
+from edgefx.runtime.triggers import parse_triggers
 from edgefx.testing import ArraySource, CollectSink, FakeClock, sample_frames
-from edgefx.triggers import parse_triggers
 
 
 def run(triggers: list[dict], events: list[Event], frames: int = 60) -> tuple[list[bool], Particles]:

@@ -19,7 +19,7 @@ from edgefx.io.info import StreamInfo
 from edgefx.io.sink import SinkRequest
 from edgefx.io.vcam import MODPROBE, ConsumerGate, V4l2Sink, check_device, consumers, open_error
 from edgefx.registry import Registry
-from edgefx.runner import execute
+from edgefx.runtime.runner import execute
 
 INFO = StreamInfo(640, 360, Fraction(30), Fraction(1, 30), True)
 LOOPBACK_LOADED = Path("/sys/module/v4l2loopback").exists()

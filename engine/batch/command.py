@@ -71,7 +71,7 @@ def cmd_batch(args: argparse.Namespace, registry: Any) -> int:
     from edgefx.batch.manifest import Manifest
     from edgefx.batch.plan import plan_jobs
     from edgefx.errors import ConfigError
-    from edgefx.runner import create_plugins
+    from edgefx.runtime.runner import create_plugins
 
     if args.workers < 0:
         raise ConfigError(f"--workers {args.workers} is negative", "give a count, or leave it out for all cores")

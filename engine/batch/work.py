@@ -1,4 +1,4 @@
-"""What a worker does with one file: ``edgefx run``'s own code path (``edgefx.runner.execute``) with
+"""What a worker does with one file: ``edgefx run``'s own code path (``edgefx.runtime.runner.execute``) with
 the file as the input and a temporary name as the output, renamed to the final name only when
 the whole input went through (a final name that holds a file edgefx did not write is refused, as
 ``edgefx run`` refuses it, unless ``output.overwrite``). Any failure is returned as a ``failed``
@@ -51,7 +51,7 @@ def process_file(settings: Settings, job: Job, max_frames: int = 0, attempt: int
                  stats: bool = False) -> Outcome:
     """Run ``settings`` over ``job.input`` into ``job.output``; never raises for a bad file."""
     from edgefx.io.protect import check_outputs
-    from edgefx.runner import execute
+    from edgefx.runtime.runner import execute
 
     outcome = Outcome(str(job.input), str(job.output), "failed", attempt=attempt,
                       worker=f"{socket.gethostname()}:{os.getpid()}", node=socket.gethostname())

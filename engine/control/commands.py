@@ -14,10 +14,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from edgefx.contract import Effect
 from edgefx.errors import ConfigError
 from edgefx.events import Event
 from edgefx.options import Option, resolve_options
-from edgefx.plugin import Effect
 
 CONTROL_EVENT = "control"
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

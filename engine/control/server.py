@@ -48,7 +48,7 @@ from edgefx.control.options import check_token
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame
 from edgefx.io.http_guard import IDLE_TIMEOUT, MAX_CONNECTIONS, WILDCARD, HostAllowList
-from edgefx.metrics import percentiles
+from edgefx.runtime.metrics import percentiles
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

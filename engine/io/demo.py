@@ -13,10 +13,10 @@ import numpy as np
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
-from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.io.info import StreamInfo
 from edgefx.io.inputs import query_seconds, split_query
 from edgefx.io.source import Item, Source, SourceRequest, frame_size
+from edgefx.vision.change import ChangeMeter, thumbnail
 
 
 def demo_canvas(width: int, height: int) -> np.ndarray:

@@ -86,7 +86,10 @@ class EncodingSink(Sink):
     """Encodes H.264 (+ AAC when the input has audio) into any FFmpeg muxer.
 
     pts and time base come from the source, so audio stays in sync and dropped live
-    frames leave honest gaps. Subclasses only choose the container and its options.
+    frames leave honest gaps. They are counted from ``origin`` (the media time of the first item
+    written, unless a subclass sets it first), so an output starts at 0 even when its input does
+    not (a camera's device clock, a file with a start offset). Subclasses only choose the
+    container and its options.
     """
 
     name = "encoder"
@@ -104,6 +107,8 @@ class EncodingSink(Sink):
         self.audio = None
         if info.audio is not None:
             self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
+        self.origin: float | None = None
+        """Media time (s) that becomes 0 in the output."""
         self._last_pts = -1
         self.restamped = 0
         """Frames whose timestamp was not newer than the last one's and was moved just after it."""
@@ -123,7 +128,10 @@ class EncodingSink(Sink):
         return stream
 
     def write(self, frame: Frame) -> None:
+        if self.origin is None:
+            self.origin = frame.time
         pts = frame.pts if frame.time_base == self.info.time_base else round(frame.time / self.info.time_base)
+        pts -= round(self.origin / self.info.time_base)
         if pts <= self._last_pts:  # a muxer takes only newer timestamps: move it just after, never drop it
             pts = self._last_pts + 1
             self.restamped += 1
@@ -134,8 +142,15 @@ class EncodingSink(Sink):
         self.frames_written += 1
 
     def write_audio(self, frame: av.AudioFrame) -> None:
-        if self.audio is not None:
-            self._mux(self.audio.encode(frame))
+        if self.audio is None:
+            return
+        if frame.pts is not None and frame.time_base is not None:
+            if self.origin is None:
+                self.origin = float(frame.pts * frame.time_base)
+            frame.pts -= round(self.origin / frame.time_base)
+            if frame.pts < 0:  # sound from before the output's start
+                return
+        self._mux(self.audio.encode(frame))
 
     def _mux(self, packets: list[av.Packet]) -> None:
         try:

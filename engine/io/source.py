@@ -23,9 +23,9 @@ import cv2
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
-from edgefx.io.change import ChangeMeter, plane_thumbnail
 from edgefx.io.info import AudioInfo, StreamInfo
 from edgefx.io.timestamps import FILE_WINDOW, Restamp
+from edgefx.vision.change import ChangeMeter, plane_thumbnail
 
 log = logging.getLogger(__name__)
 

@@ -88,17 +88,14 @@ class Connection(EncodingSink):
 
     def __init__(self, url: str, fmt: str, info: StreamInfo, request: SinkRequest, start: float) -> None:
         super().__init__(url, fmt, info, request, {}, url)
-        self.start = start
+        self.origin = start
 
     def send(self, item: Frame | av.AudioFrame) -> None:
         """Encode and mux one item; raises one of ``NETWORK_ERRORS`` when the network fails."""
         if isinstance(item, Frame):
-            pts = round((item.time - self.start) / self.info.time_base)
-            self.write(Frame(item.image, pts, self.info.time_base, item.index))
-        elif item.pts is not None and item.time_base is not None:
-            item.pts -= round(self.start / item.time_base)
-            if item.pts >= 0:
-                self.write_audio(item)
+            self.write(item)
+        else:
+            self.write_audio(item)
 
     def abort(self) -> None:
         """Drop a broken connection without flushing into it."""

@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Effect, Layer
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Effect, Layer
 from edgefx.plugins.background.backdrop import VideoBackdrop, load_image
 from edgefx.plugins.person.mask import PersonMask
 from edgefx.vision.mask_ops import composite, composite_weighted, weighted_blur

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from edgefx.contract import Analyzer
 from edgefx.events import EventBus
 from edgefx.frame import Frame, FrameContext
-from edgefx.holds import Holds
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.expressions.eyelids import EyelidReader
 from edgefx.plugins.expressions.measures import Measures, measure
 from edgefx.plugins.expressions.rules import (
@@ -21,6 +20,7 @@ from edgefx.plugins.expressions.rules import (
     face_expressions,
     head_motion,
 )
+from edgefx.runtime.holds import Holds
 
 LID_SAMPLE_EVERY = 8
 """With ``winks``, while calibrating, the iris model measures the eyes on every 8th frame (the first

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from edgefx.models import TFLiteModel
+from edgefx.inference.models import TFLiteModel
 from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare
 
 EYE_CORNERS = {"right": (33, 133), "left": (362, 263)}

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Effect, Layer
 from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, available, check_asset, load_accessory, load_mask
 from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face

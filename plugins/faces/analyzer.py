@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from edgefx.contract import Analyzer
 from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.faces.detector import make_detector
 from edgefx.plugins.faces.landmarks import FaceLandmarker
 from edgefx.plugins.faces.tracker import Face, FaceTracker, FilterParams

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgefx.models import TFLiteModel
+from edgefx.inference.models import TFLiteModel
 from edgefx.plugins.faces.detector import Detection
 from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare, points_to_frame, square_around
 

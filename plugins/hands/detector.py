@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edgefx.models import TFLiteModel
+from edgefx.inference.models import TFLiteModel
 from edgefx.vision.ssd import DetectorSpec, detections_in_frame, letterbox, ssd_anchor_centres
 
 PALM_LITE = DetectorSpec("palm_detection_lite", 192, (8, 16, 16, 16), 2, 0.5)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edgefx.models import TFLiteModel
+from edgefx.inference.models import TFLiteModel
 from edgefx.plugins.hands.detector import PalmDetection
 from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare, points_to_frame, square_around
 

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Effect, Layer
 from edgefx.plugins.particles.kinds import KINDS, SIZE_BUCKETS, Kind, area_share, sprite
 
 LEVEL_SHARE = {"full": 1.0, "half": 0.5, "quarter": 0.25}

@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Analyzer
 from edgefx.frame import Frame, FrameContext, View
+from edgefx.inference.models import TFLiteModel
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import write_image
-from edgefx.models import TFLiteModel
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.person.mask import PersonMask, TemporalSmoother
 from edgefx.vision.guided_filter import guided_filter
 

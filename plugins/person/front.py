@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.frame import Frame, FrameContext
-from edgefx.plugin import Analyzer, Effect, Layer
 from edgefx.plugins.person.analyzer import PersonAnalyzer
 from edgefx.plugins.person.mask import PersonMask
 from edgefx.vision.mask_ops import paste

@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Analyzer
 from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
 from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
 from edgefx.plugins.saber.motion import MotionHistory, moved

@@ -17,12 +17,12 @@ from typing import Any, ClassVar
 import av
 import numpy as np
 
-from edgefx.audio import AudioWorker, MicError, Microphone, copy_frame
+from edgefx.contract import Analyzer
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.audio import AudioWorker, MicError, Microphone, copy_frame
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer
 from edgefx.plugins.speech.recognizer import Hit, Recognizer
 from edgefx.plugins.speech.sphinx import MIN_CONFIDENCE
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from edgefx.audio import RATE
 from edgefx.bench import Benchmark, BenchSettings
+from edgefx.io.audio import RATE
 from edgefx.io.info import AudioInfo, StreamInfo
 from edgefx.plugins.speech.analyzer import SpeechAnalyzer, create_recognizer
 from edgefx.plugins.speech.corpus import missing_sources

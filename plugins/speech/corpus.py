@@ -26,7 +26,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from edgefx.audio import RATE
+from edgefx.io.audio import RATE
 from edgefx.plugins.speech.samples import TESTDATA
 
 ASTERISK = Path("/usr/share/asterisk/sounds/en_US_f_Allison")

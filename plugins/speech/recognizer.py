@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from edgefx.audio import RATE
+from edgefx.io.audio import RATE
 
 
 @dataclass(frozen=True, slots=True)

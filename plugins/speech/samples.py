@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from edgefx.audio import RATE
+from edgefx.io.audio import RATE
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
 GOFORWARD = TESTDATA / "goforward.raw"

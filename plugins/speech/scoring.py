@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.audio import RATE
+from edgefx.io.audio import RATE
 from edgefx.plugins.speech.corpus import Recording, Word
 from edgefx.plugins.speech.recognizer import Hit, Recognizer
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from edgefx.audio import RATE
 from edgefx.errors import ConfigError
+from edgefx.io.audio import RATE
 from edgefx.plugins.speech.recognizer import Hit, Utterance
 
 MODELS_URL = "https://alphacephei.com/vosk/models"

@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Effect, Layer
 from edgefx.plugins.studio.framing import Framer, FramingRule, framing_target
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
-from edgefx.plugin import Effect, Layer
 from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.tracker import Face
 

@@ -59,7 +59,7 @@ def engine_loop(clip: Path, out: Path) -> tuple[float, dict[str, Any]]:
     """The same job through ``edgefx run`` with no plugins; returns seconds and the run summary."""
     from edgefx.config import load_settings
     from edgefx.registry import load_registry
-    from edgefx.runner import execute
+    from edgefx.runtime.runner import execute
 
     settings = load_settings(None, {"input.url": str(clip), "output.url": str(out)})
     registry = load_registry()

@@ -1,6 +1,6 @@
 """Load-test plugins for the scheduler's tests and benchmarks: real image work with real,
 level-dependent cost, so the budget scheduler can be exercised before (and alongside) the
-built-in effects. Not registered as an entry point: ``edgefx.bench_report.registry_with_loadtest``
+built-in effects. Not registered as an entry point: ``edgefx.bench.scheduling.registry_with_loadtest``
 adds them to a registry for the scheduler bench and tests only.
 
 - analyzer ``loadtest_edges``: Canny edge density on a 16x9 grid; levels full / half / quarter
@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 
 from edgefx import hookimpl
+from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Effect, Layer
 
 SCALES = {"full": 1.0, "half": 0.5, "quarter": 0.25}
 

@@ -41,16 +41,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edgefx.contract import Effect
 from edgefx.errors import ConfigError
 from edgefx.events import Event
 from edgefx.options import Option, resolve_options
-from edgefx.plugin import Effect
 
 ACTIONS = ("on", "off", "toggle", "pulse", "set")
 SOURCES = ("keyword", "hotkey", "gesture", "expression")
 """What a rule listens for: exactly one of these keys."""
 HELD = ("gesture", "expression")
-"""Sources published while held (``data[source]``, ``who``, ``since``, ``held_s``; ``edgefx.holds``)."""
+"""Sources published while held (``data[source]``, ``who``, ``since``, ``held_s``; ``edgefx.runtime.holds``)."""
 KEYS = {*SOURCES, "effect", "action", "seconds", "option", "value", "debounce", "hold_s", "cooldown_s", "enabled"}
 TIMES = {"seconds": Option(3.0, "pulse: how long the effect stays on", min=0),
          "debounce": Option(0.5, "ignore the same rule again within this many seconds", min=0),

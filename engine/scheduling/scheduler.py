@@ -8,18 +8,18 @@ level. ``BudgetScheduler`` keeps the frame inside a time budget (see docs/schedu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from typing import Any, Protocol
 
-from edgefx.costs import CARRY, CostModel, SortedWindow
-from edgefx.cpu_share import ThreadFollower
+from edgefx.contract import Analyzer, Effect
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
-from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.options import Option
-from edgefx.plugin import Analyzer, Effect
+from edgefx.scheduling.costs import CARRY, CostModel, SortedWindow
+from edgefx.scheduling.cpu_share import ThreadFollower
+from edgefx.vision.change import ChangeMeter, thumbnail
 
 SCHEDULER_OPTIONS: dict[str, Option] = {
     "budget_ms": Option(0.0, "frame time budget in ms (0 = none: everything fresh at its best level)",
@@ -384,9 +384,12 @@ def budget_from(options: Mapping[str, Any]) -> float:
     return min(budgets, default=0.0)
 
 
-def create_scheduler(options: Mapping[str, Any], known: set[str] | None = None) -> RunEverything | BudgetScheduler:
+def create_scheduler(options: Mapping[str, Any], known: Collection[str] | Mapping[str, Sequence[str]] | None = None,
+                     ) -> RunEverything | BudgetScheduler:
     """The scheduler a validated ``[scheduler]`` table asks for. ``known``: plugin names the
-    ``priority``/``cap`` tables may mention (a typo there is an error, not silently ignored)."""
+    ``priority``/``cap`` tables may mention (a typo there is an error, not silently ignored); when
+    it maps names to their ``levels``, a ``cap`` level is checked too, so a typo is refused
+    before any output opens rather than in the first frame's plan."""
     for table in ("priority", "cap"):
         for name, value in options.get(table, {}).items():
             if known is not None and name not in known:
@@ -398,6 +401,9 @@ def create_scheduler(options: Mapping[str, Any], known: set[str] | None = None) 
             if table == "cap" and not isinstance(value, str):
                 raise ConfigError(f"[scheduler] cap.{name} = {value!r} is not a level name",
                                   f"see the levels with `edgefx plugins show {name}`")
+            if table == "cap" and isinstance(known, Mapping) and value not in known[name]:
+                raise ConfigError(f"[scheduler] cap: {name} has no level {value!r}",
+                                  f"levels of {name}: {', '.join(known[name])}")
     budget = budget_from(options)
     if budget <= 0:
         return RunEverything(overlap=bool(options.get("overlap", False)))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefx.config import Settings, validate_plugin_tables
+from edgefx.contract import Analyzer, Effect
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
@@ -20,12 +21,12 @@ from edgefx.io.pacing import Paced, wants_pacing
 from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
 from edgefx.io.source import Source, SourceRequest
-from edgefx.metrics import RECENT_FRAMES
-from edgefx.pipeline import Pipeline, Triggers
-from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
-from edgefx.scheduler import Scheduler, create_scheduler
-from edgefx.watchdog import Watchdog
+from edgefx.runtime.dependencies import resolve_analyzers
+from edgefx.runtime.metrics import RECENT_FRAMES
+from edgefx.runtime.pipeline import Pipeline, Triggers
+from edgefx.runtime.watchdog import Watchdog
+from edgefx.scheduling.scheduler import Scheduler, create_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +41,12 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def needed_analyzers(registry: Registry, effects: list[Effect], extra: list[str]) -> list[str]:
-    """Every analyzer the effects require plus ``extra``, with their own requirements."""
-    names: list[str] = []
-
-    def add(name: str) -> None:
-        if name not in names:
-            for dep in registry.analyzer(name).requires:
-                add(dep)
-            names.append(name)
-
-    for name in [*extra, *(dep for e in effects for dep in e.requires)]:
-        add(name)
-    return names
-
-
 def create_plugins(settings: Settings, registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
     """Instantiate the configured effects and the analyzers they need, options validated."""
     validate_plugin_tables(settings, registry.effects, registry.analyzers)
     effects = {name: registry.effect(name)(settings.effects.get(name, {})) for name in settings.run["effects"]}
-    names = needed_analyzers(registry, list(effects.values()), list(settings.run["analyzers"]))
+    wanted = [*settings.run["analyzers"], *(dep for effect in effects.values() for dep in effect.requires)]
+    names = resolve_analyzers(wanted, lambda name: registry.analyzer(name).requires)
     analyzers = {name: registry.analyzer(name)(settings.analyzers.get(name, {})) for name in names}
     return analyzers, effects
 
@@ -68,7 +55,7 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
     """The trigger table of the preset, checked against the enabled effects."""
     if not settings.triggers:
         return None
-    from edgefx.triggers import parse_triggers
+    from edgefx.runtime.triggers import parse_triggers
 
     table = parse_triggers(settings.triggers, settings.origins.get("triggers", "command line"))
     table.check(effects)
@@ -114,7 +101,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
     if scheduler is None:
-        scheduler = create_scheduler(settings.extra.get("scheduler", {}), {*registry.analyzers, *registry.effects})
+        scheduler = create_scheduler(settings.extra.get("scheduler", {}), registry.levels())
     sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
     stop = threading.Event()

@@ -3,7 +3,7 @@
 The package (``edgefx-NAME/``) has a pyproject with the ``edgefx`` entry point, an analyzer
 (``NAME_activity``: brightness and motion energy at reduced size), an effect (``NAME``: a
 border driven by that motion), a benchmark, and tests that use ``edgefx.testing`` and pass
-as generated. Template files live in ``edgefx/templates/plugin``; ``__module__`` in a path
+as generated. Template files live in ``edgefx/cli/templates/plugin``; ``__module__`` in a path
 becomes the module name and ``${...}`` placeholders are filled with ``string.Template``.
 """
 
@@ -53,7 +53,7 @@ def new_plugin(name: str, parent: str | Path = ".") -> Path:
     root = Path(parent) / values["dist"]
     if root.exists():
         raise ConfigError(f"{root} already exists", "choose another name or --dir, or remove the folder")
-    for parts, template in _files(resources.files("edgefx.templates") / "plugin"):
+    for parts, template in _files(resources.files("edgefx.cli.templates") / "plugin"):
         target = root.joinpath(*(p.replace("__module__", values["module"]) for p in parts))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(Template(template.read_text()).substitute(values))

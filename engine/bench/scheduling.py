@@ -3,7 +3,7 @@ timeline PNG, suggested profile), the scheduler's own overhead, and the budget a
 run (all effects at 1280x720 under half their cost, a raised budget, an external CPU hog).
 
 The plugin set is every effect and analyzer the registry lists plus the ``loadtest``
-plugins (``edgefx.plugins.loadtest``: real work with level-dependent cost), so the runs
+plugins (``edgefx.bench.loadtest``: real work with level-dependent cost), so the runs
 cover built-in effects as they land and always include something that can degrade.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,17 +23,19 @@ import cv2
 import numpy as np
 
 from edgefx.bench import Benchmark, BenchSettings, summarize_ms
-from edgefx.costs import CARRY
+from edgefx.bench.cpu_hog import CpuHog
+from edgefx.contract import Analyzer, Effect
 from edgefx.frame import Frame, FrameContext
-from edgefx.io.change import ChangeMeter, thumbnail
 from edgefx.io.demo import DemoSource
 from edgefx.io.sink import write_image
 from edgefx.io.source import SourceRequest
-from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import GROUP, Registry
-from edgefx.scheduler import BASE, BudgetScheduler
+from edgefx.runtime.dependencies import resolve_analyzers
+from edgefx.scheduling.costs import CARRY
+from edgefx.scheduling.scheduler import BASE, BudgetScheduler
+from edgefx.vision.change import ChangeMeter, thumbnail
 
-LOADTEST = EntryPoint(name="loadtest", value="edgefx.plugins.loadtest", group=GROUP)
+LOADTEST = EntryPoint(name="loadtest", value="edgefx.bench.loadtest", group=GROUP)
 
 
 def registry_with_loadtest() -> Registry:
@@ -62,10 +62,9 @@ class LevelTimings:
 
 
 def _instances(registry: Registry) -> tuple[dict[str, Analyzer], dict[str, Effect]]:
-    from edgefx.runner import needed_analyzers
-
     effects = {name: cls() for name, cls in sorted(registry.effects.items())}
-    names = needed_analyzers(registry, list(effects.values()), sorted(registry.analyzers))
+    wanted = [*sorted(registry.analyzers), *(dep for effect in effects.values() for dep in effect.requires)]
+    names = resolve_analyzers(wanted, lambda name: registry.analyzer(name).requires)
     return {name: registry.analyzer(name)() for name in names}, effects
 
 
@@ -73,13 +72,11 @@ def measure_levels(registry: Registry, width: int, height: int, count: int) -> l
     """Time every analyzer (fresh at each level, and its carry) and every effect at each level
     on ``count`` demo frames, after one warm-up call per level. Effects get their analyzers'
     results computed at the best level."""
-    from edgefx.pipeline import dependency_order
-
     source, images = demo_frames(width, height, count)
     analyzers, effects = _instances(registry)
     for obj in [*analyzers.values(), *effects.values()]:
         obj.start(source.info)
-    order = dependency_order(analyzers)
+    order = list(analyzers)  # _instances made them in dependency order
     contexts: list[FrameContext] = []
     for i, image in enumerate(images):  # reference results at the best level, for effects and carry
         ctx = FrameContext(Frame(image, i, Fraction(1, 30), i))
@@ -235,8 +232,8 @@ def bench_plugin_levels(settings: BenchSettings) -> dict[str, Any]:
 def engine_only_ms(width: int, height: int, count: int, out_dir: Path) -> list[float]:
     """Per-frame ms of the loop with no plugins: demo input -> H.264 file (what every frame pays)."""
     from edgefx.config import load_settings
-    from edgefx.pipeline import Pipeline
-    from edgefx.runner import open_sink, open_source
+    from edgefx.runtime.pipeline import Pipeline
+    from edgefx.runtime.runner import open_sink, open_source
 
     settings = load_settings(None, {"input.url": f"demo:?seconds={count / 30.0}", "input.width": width,
                                     "input.height": height, "output.url": str(out_dir / "engine_only.mp4")})
@@ -305,23 +302,6 @@ def bench_overhead(settings: BenchSettings) -> dict[str, Any]:
 
 # -- the budget acceptance run ------------------------------------------------------------------------
 
-class CpuHog:
-    """Another process burning one CPU core flat out, started and stopped on demand."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        if self.proc is None:
-            self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
 @dataclass(slots=True)
 class BudgetRun:
     """What one scheduled run measured."""
@@ -341,7 +321,7 @@ def run_all_effects(budget_ms: float, frames: int, width: int = 1280, height: in
     e.g. raise the budget or start a CPU hog at that frame. ``config``: a profile to start from
     (its size, options and scheduler settings; ``budget_ms`` replaces its budget)."""
     from edgefx.config import load_settings
-    from edgefx.runner import execute
+    from edgefx.runtime.runner import execute
 
     registry = registry_with_loadtest()
     overrides = {"input.url": f"demo:?seconds={frames / 30.0}", "output.url": out,

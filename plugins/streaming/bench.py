@@ -1,5 +1,4 @@
-"""Built-in streamer outputs: RTMP/SRT/UDP network streams and virtual cameras (v4l2loopback,
-pyvirtualcam), and the ``stream_sink`` benchmark."""
+"""The ``stream_sink`` benchmark: what a network output costs the loop next to a file output."""
 
 from __future__ import annotations
 
@@ -10,14 +9,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from edgefx import hookimpl
-from edgefx.bench import Benchmark, BenchSettings, summarize_ms
+from edgefx.bench import BenchSettings, summarize_ms
 from edgefx.frame import Frame
 from edgefx.io.demo import demo_canvas
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import FileSink, Sink, SinkRequest
 from edgefx.io.stream import StreamSink
-from edgefx.io.vcam import PyVirtualCamSink, V4l2Sink
 
 
 def bench_stream_sink(settings: BenchSettings) -> dict[str, Any]:
@@ -48,12 +45,3 @@ def bench_stream_sink(settings: BenchSettings) -> dict[str, Any]:
     figures["target"] = "stream write median <= 2 ms at 1280x720 and nothing dropped at 30 fps"
     return figures
 
-
-@hookimpl
-def edgefx_sinks():
-    return [StreamSink, V4l2Sink, PyVirtualCamSink]
-
-
-@hookimpl
-def edgefx_benchmarks():
-    return [Benchmark("stream_sink", bench_stream_sink, "network output: loop-side write cost vs a file, sent/dropped")]

@@ -34,7 +34,7 @@ def software() -> list[Row]:
         else:
             rows.append(("FAIL" if need else "INFO", f"{dist} not installed"))
     from edgefx.errors import ModelError
-    from edgefx.models import interpreter_backend
+    from edgefx.inference.models import interpreter_backend
     try:
         name, _ = interpreter_backend()
         rows.append(("OK", f"TFLite interpreter: {name} (XNNPACK CPU)"))
@@ -72,7 +72,7 @@ def codecs() -> list[Row]:
 
 def models() -> list[Row]:
     """Model files: present, missing or corrupt."""
-    from edgefx.models import FETCH_HINT, load_manifest, model_status, models_dir
+    from edgefx.inference.models import FETCH_HINT, load_manifest, model_status, models_dir
 
     specs, _ = load_manifest()
     where = models_dir()
@@ -131,7 +131,7 @@ def report(registry: Any) -> dict[str, list[Row]]:
     sections = {"software": software(), "codecs and formats": codecs(), "models": models(),
                 "devices": devices(), "plugins": plugins(registry)}
     try:
-        from edgefx.device import doctor_rows
+        from edgefx.doctor.hardware import doctor_rows
     except ImportError:
         return sections
     sections["hardware"] = doctor_rows()

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-log = logging.getLogger("edgefx.runner")
+log = logging.getLogger("edgefx.runtime.runner")
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 """Signals that finish the output and end the run (SIGHUP: the ssh session closed)."""

@@ -38,7 +38,7 @@ class Configurable:
     name: ClassVar[str]
     options: ClassVar[Mapping[str, Option]] = {}
     #: Typical cost per frame in ms; a frame far over it is reported as an overrun
-    #: (``edgefx.isolation``). ``None``: the frame budget is the yardstick.
+    #: (``edgefx.runtime.isolation``). ``None``: the frame budget is the yardstick.
     expected_ms: ClassVar[float | None] = None
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:

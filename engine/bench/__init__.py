@@ -79,15 +79,11 @@ def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | Non
     import json
 
     from edgefx.batch.bench import batch_benchmarks
-    from edgefx.bench_core import core_benchmarks
-    from edgefx.bench_report import scheduler_benchmarks
+    from edgefx.bench.core import core_benchmarks
+    from edgefx.bench.scheduling import scheduler_benchmarks
 
     benches: list[Benchmark] = [*core_benchmarks(), *scheduler_benchmarks(), *batch_benchmarks()]
-    for impl in registry.pm.hook.edgefx_benchmarks.get_hookimpls():
-        try:
-            benches.extend(impl.function() or [])
-        except Exception as exc:
-            print(f"plugin {impl.plugin_name}: edgefx_benchmarks failed: {exc}")
+    benches.extend(registry.benchmarks())
     if list_only:
         for b in benches:
             print(f"{b.name:<24} {b.description}")

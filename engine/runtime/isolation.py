@@ -32,7 +32,7 @@ import numpy as np
 
 from edgefx.frame import Frame
 
-log = logging.getLogger("edgefx.pipeline")
+log = logging.getLogger("edgefx.runtime.pipeline")
 
 CONTAINED: tuple[type[BaseException], ...] = (Exception, SystemExit, KeyboardInterrupt)
 """What a plugin may raise without ending the run (a real Ctrl-C reaches the run's signal handler,

@@ -6,7 +6,7 @@ one array in layer order; the sink converts and encodes once. Audio frames go to
 audio analyzers and straight on to the sink, keeping their own timestamps.
 
 A plugin that raises or breaks the frame is logged with its name and the frame, and disabled for
-the rest of the run by the policy in ``edgefx.isolation``; the stream goes on. An event action
+the rest of the run by the policy in ``edgefx.runtime.isolation``; the stream goes on. An event action
 (a trigger rule, hotkey or control-API action) that fails is logged and counted; it never ends the run.
 """
 
@@ -22,43 +22,26 @@ from typing import Any, Protocol
 
 import av
 
+from edgefx.contract import Analyzer, Configurable, Effect
 from edgefx.errors import EdgefxError, PluginError
 from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
-from edgefx.isolation import CONTAINED, FrameCheck, Guard
-from edgefx.metrics import RECENT_FRAMES, Distribution, Metrics
-from edgefx.plugin import Analyzer, Configurable, Effect
-from edgefx.scheduler import Plan, RunEverything, Scheduler
+from edgefx.runtime.dependencies import resolve_analyzers
+from edgefx.runtime.isolation import CONTAINED, FrameCheck, Guard
+from edgefx.runtime.metrics import RECENT_FRAMES, Distribution, Metrics
+from edgefx.scheduling.scheduler import Plan, RunEverything, Scheduler
 
 log = logging.getLogger(__name__)
 
 
 class Triggers(Protocol):
-    """Turns events into effect actions (see ``edgefx.triggers``)."""
+    """Turns events into effect actions (see ``edgefx.runtime.triggers``)."""
 
     def handle(self, event: Event, effects: Mapping[str, Effect]) -> None: ...
 
     def tick(self, media_time: float, effects: Mapping[str, Effect]) -> None: ...
-
-
-def dependency_order(analyzers: Mapping[str, Analyzer]) -> list[str]:
-    """Analyzer names ordered so each comes after the analyzers it ``requires``."""
-    order: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in order or name not in analyzers:
-            return
-        if name in path:
-            raise ValueError(f"analyzers require each other in a cycle: {' -> '.join((*path, name))}")
-        for dep in analyzers[name].requires:
-            visit(dep, (*path, name))
-        order.append(name)
-
-    for name in sorted(analyzers):
-        visit(name, ())
-    return order
 
 
 class Pipeline:
@@ -78,7 +61,8 @@ class Pipeline:
                  keep_frames: int | None = RECENT_FRAMES) -> None:
         self.source, self.sink = source, sink
         self.stream = source.info
-        self.analyzers = {name: analyzers[name] for name in dependency_order(analyzers)}
+        order = resolve_analyzers(sorted(analyzers), lambda name: analyzers[name].requires if name in analyzers else ())
+        self.analyzers = {name: analyzers[name] for name in order if name in analyzers}
         self.effects = dict(sorted(effects.items(), key=lambda kv: (kv[1].layer, kv[0])))
         self.bus = bus or EventBus()
         self.scheduler: Scheduler = scheduler or RunEverything()
@@ -315,7 +299,7 @@ class Pipeline:
         return ms
 
     def _expected_ms(self, plugin: Configurable) -> float:
-        """A plugin's declared ``expected_ms``, else the frame budget (see ``edgefx.isolation``)."""
+        """A plugin's declared ``expected_ms``, else the frame budget (see ``edgefx.runtime.isolation``)."""
         return plugin.expected_ms or self.stream.frame_budget_ms
 
     def _deliver_events(self, ctx: FrameContext) -> None:

@@ -1,0 +1,1 @@
+"""File templates used by ``edgefx plugins new`` (see ``edgefx.cli.scaffold``)."""

@@ -1,1 +1,0 @@
-"""File templates used by ``edgefx plugins new`` (see ``edgefx.scaffold``)."""
