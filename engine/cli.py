@@ -206,8 +206,9 @@ def _print_summary(s: dict[str, Any]) -> None:
                  if s["frames_restamped"] else ""))
     out = s.get("output_stats", {})
     if "reconnects" in out:
-        print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, "
-              f"{out['reconnects']} reconnects")
+        from edgefx.io.stream import reconnect_text
+
+        print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, {reconnect_text(out)}")
     for name, st in s.get("stages_ms", {}).items():
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():
