@@ -134,6 +134,8 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
                                           "run.realtime": None if args.realtime is None else
                                           ("on" if args.realtime else "off"),
                                           **_control_overrides(args.control)})
+    if args.output is None:
+        _make_default_output_folder(settings)
     if args.contact_sheet:
         from edgefx.io.protect import check_outputs
 
@@ -174,6 +176,23 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
               "(the log above says why each attempt failed)", file=sys.stderr)
         return 3
     return 130 if result.interrupted else 0
+
+
+def _make_default_output_folder(settings: Any) -> None:
+    """Without ``-o`` the preset's output file is used (``out/demo.mp4`` by default): its folder
+    is created when missing, and the log says where the video goes. (A folder given with ``-o``
+    that does not exist is refused: it is more likely a typo.)"""
+    from edgefx.io.protect import local_file
+
+    path = local_file(settings.output["url"])
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("edgefx.cli").info("no -o given: writing to %s (the preset's output; created the folder "
+                                             "%s)", path, path.parent)
+    else:
+        logging.getLogger("edgefx.cli").info("no -o given: writing to %s (the preset's output)", path)
 
 
 def _nothing_sent(summary: dict[str, Any]) -> bool:

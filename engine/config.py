@@ -27,7 +27,7 @@ from typing import Any
 
 from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
-from edgefx.options import Option, resolve_options
+from edgefx.options import Option, did_you_mean, resolve_options
 from edgefx.scheduler import SCHEDULER_OPTIONS
 
 
@@ -104,7 +104,8 @@ def preset_path(name_or_path: str) -> Path:
         return Path(str(shipped))
     names = sorted(p.name.removesuffix(".toml") for p in resources.files("edgefx.presets").iterdir()
                    if p.name.endswith(".toml"))
-    raise ConfigError(f"config {name_or_path!r} not found", f"give a .toml path or one of: {', '.join(names)}")
+    raise ConfigError(f"config {name_or_path!r} not found",
+                      f"{did_you_mean(name_or_path, names)}give a .toml path or one of: {', '.join(names)}")
 
 
 def read_preset(name_or_path: str, _seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
@@ -214,7 +215,7 @@ def validate_plugin_tables(settings: Settings, effect_classes: Mapping[str, type
         for name, table in getattr(settings, kind).items():
             where = _where(settings.origins, kind, None, f"{kind}.{name}")
             if name not in classes:
-                raise ConfigError(f"{where}: [{kind}.{name}]: no such {kind[:-1]}",
+                raise ConfigError(f"{where}: [{kind}.{name}]: no such {kind[:-1]}", f"{did_you_mean(name, classes)}"
                                   f"available: {', '.join(sorted(classes))} (see `edgefx plugins list`)")
             try:
                 resolve_options(name, classes[name].options, table)

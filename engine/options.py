@@ -113,6 +113,13 @@ def finite(value: Any) -> bool:
     return True
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"did you mean 'background'? "`` for the closest of ``known`` to a mistyped ``name`` (difflib),
+    or ``""`` when none is close."""
+    close = get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
 def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``given`` over the declared defaults, validating each value.
 
@@ -121,8 +128,7 @@ def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[s
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        close = get_close_matches(unknown[0], declared, n=1)
-        guess = f"did you mean {close[0]!r}? " if close else ""
+        guess = did_you_mean(unknown[0], declared)
         raise ConfigError(
             f"{owner}: unknown option {unknown[0]!r}",
             f"{guess}options of {owner} are: {known} (see `edgefx plugins show {owner.strip('[]')}`)",
