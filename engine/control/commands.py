@@ -101,7 +101,7 @@ def media_files(folders: Sequence[Path], limit: int = MAX_FILES) -> list[str]:
     for folder in folders:
         try:
             root = folder.resolve()
-            for path in sorted(root.rglob("*")):
+            for path in root.rglob("*"):
                 rel = path.relative_to(root)
                 if any(part.startswith(".") for part in rel.parts) or not path.is_file():
                     continue

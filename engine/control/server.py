@@ -360,14 +360,18 @@ class ControlServer:
 
     async def _push_stats(self, ws: web.WebSocketResponse) -> None:
         """Stats every second, and the effects whenever they changed (a trigger, a pulse ending)."""
-        shown = describe(self.pipeline.effects, self.media)
+        shown = self._state()
         with contextlib.suppress(ConnectionResetError, RuntimeError):
             while not ws.closed:
                 await ws.send_json({"type": "stats", **self.stats()})
-                if (now := describe(self.pipeline.effects, self.media)) != shown:
+                if (now := self._state()) != shown:
                     shown = now
-                    await ws.send_json({"type": "effects", "effects": now})
+                    await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
                 await asyncio.sleep(1.0)
+
+    def _state(self) -> list[tuple[str, bool, dict[str, Any]]]:
+        """What the panel shows of each effect, cheap to compare: name, on/off, settings."""
+        return [(name, fx.enabled, dict(fx.settings)) for name, fx in self.pipeline.effects.items()]
 
     async def _broadcast(self, message: dict[str, Any]) -> None:
         for ws in list(self.sockets):
