@@ -188,6 +188,15 @@ def test_a_streamer_drives_the_panel_in_the_browser(engine, browser) -> None:
     wait_for(lambda: options(base, "face_mask")["opacity"] < 0.4, what="the slider's final value")
     shown = float(slider.get_attribute("value"))
     assert options(base, "face_mask")["opacity"] == pytest.approx(shown, abs=0.011)
+    wait_for(lambda: f"set face_mask.opacity = {options(base, 'face_mask')['opacity']}" in find(By.ID, "events").text,
+             what="the slider's last value in the event log")
+    assert find(By.ID, "events").text.count("set face_mask.opacity") == 1  # one line per drag, not per step
+
+    # a file the mask cannot use: refused with the reason, and the dropdown goes back to the engine's mask
+    Select(find(By.ID, "opt-face_mask-mask")).select_by_value("beach.png")
+    wait_for(lambda: "mask" in find(By.ID, "error").text, what="the refusal")
+    assert options(base, "face_mask")["mask"] == "skull"
+    assert Select(find(By.ID, "opt-face_mask-mask")).first_selected_option.text == "skull"
 
     # a trigger from the list: the engine switches particles on and the event log shows it
     assert options(base, "particles") and not next(

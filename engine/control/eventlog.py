@@ -17,11 +17,15 @@ from edgefx.events import Event
 from edgefx.triggers import HELD, TriggerTable
 
 MAX_ENTRIES = 100
+MERGE_S = 3.0
+"""Changes of the same option from the panel this close together are one entry (``merge``)."""
 
 
 class EventLog:
     """The last ``MAX_ENTRIES`` events as JSON-ready dicts (``at`` wall time, ``t`` media time,
-    ``kind``, ``source``, ``text``, ``fired``: what the trigger rules did)."""
+    ``kind``, ``source``, ``text``, ``fired``: what the trigger rules did; ``merge``: for a panel
+    change of an option, ``effect.option``; an entry with the same ``merge`` as the newest one,
+    within ``MERGE_S``, replaces it)."""
 
     def __init__(self) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=MAX_ENTRIES)
@@ -46,9 +50,14 @@ class EventLog:
             self._holds.add(hold)
             if len(self._holds) > 4 * MAX_ENTRIES:
                 self._holds.clear()
+        data = event.data
+        merge = f"{data.get('effect')}.{data.get('key')}" if event.name == "control" and "key" in data else None
         entry = {"at": round(time.time(), 3), "t": event.t, "kind": kind_of(event), "source": event.source,
-                 "text": text, "fired": fired}
+                 "text": text, "fired": fired, "merge": merge}
         with self._lock:
+            last = self._entries[-1] if self._entries else None
+            if merge and last and last["merge"] == merge and entry["at"] - last["at"] < MERGE_S:
+                self._entries.pop()  # a slider being dragged: one line with its latest value
             self._entries.append(entry)
         return entry
 
