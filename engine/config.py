@@ -11,12 +11,14 @@ Layout of a preset::
     [control] enabled, host, port, token, media, preview_fps (see docs/streaming.md)
     [effects.NAME]    options of effect NAME (`edgefx plugins show NAME`)
     [analyzers.NAME]  options of analyzer NAME
-    [[triggers]]      keyword/event -> effect action (see docs/speech.md)
+    [[triggers]]      keyword/event -> effect action (see docs/speech.md); with ``extends``
+                      they add to the parent's (``extend_triggers``)
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import tomllib
 from collections.abc import Mapping
@@ -27,8 +29,10 @@ from typing import Any
 
 from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
-from edgefx.options import Option, resolve_options
+from edgefx.options import Option, did_you_mean, resolve_options
 from edgefx.scheduling.scheduler import SCHEDULER_OPTIONS
+
+log = logging.getLogger(__name__)
 
 
 def _names(value: list) -> None:
@@ -106,7 +110,8 @@ def preset_path(name_or_path: str) -> Path:
         return Path(str(shipped))
     names = sorted(p.name.removesuffix(".toml") for p in resources.files("edgefx.presets").iterdir()
                    if p.name.endswith(".toml"))
-    raise ConfigError(f"config {name_or_path!r} not found", f"give a .toml path or one of: {', '.join(names)}")
+    raise ConfigError(f"config {name_or_path!r} not found",
+                      f"{did_you_mean(name_or_path, names)}give a .toml path or one of: {', '.join(names)}")
 
 
 def read_preset(name_or_path: str, _seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
@@ -133,9 +138,43 @@ def read_preset(name_or_path: str, _seen: tuple[str, ...] = ()) -> tuple[dict[st
         sibling = path.parent / parent  # a relative .toml path is relative to this preset's folder
         base, origins = read_preset(str(sibling) if parent.endswith(".toml") and sibling.is_file() else parent,
                                     (*_seen, str(path)))
+    merged = deep_merge(base, data)
+    if isinstance(base.get("triggers"), list) and isinstance(data.get("triggers"), list):
+        merged["triggers"] = extend_triggers(base["triggers"], data["triggers"], origins["triggers"], str(path))
+        origins["triggers"] = f"{origins['triggers']} + {path}" if merged["triggers"] else str(path)
     for key in data:
-        origins[key] = str(path)
-    return deep_merge(base, data), origins
+        if key != "triggers" or "triggers" not in base:
+            origins[key] = str(path)
+    return merged, origins
+
+
+def extend_triggers(parent: list[Any], child: list[Any], parent_file: str, child_file: str) -> list[Any]:
+    """The ``[[triggers]]`` of a preset that ``extends`` another: the parent's rules, then the
+    child's. A child rule for the same source (keyword, hotkey, gesture or expression, any case)
+    and effect replaces the parent's rule; ``triggers = []`` in the child drops all the parent's.
+    The log says what happened, naming both files."""
+    if not child:
+        log.info("%s: triggers = [] drops the %d [[triggers]] of %s", child_file, len(parent), parent_file)
+        return []
+    taken = {rule_key(rule) for rule in child} - {None}
+    kept = [rule for rule in parent if rule_key(rule) not in taken]
+    replaced = [rule_key(rule) for rule in parent if rule_key(rule) in taken]
+    why = "".join(f"; 1 replaced by a rule for the same {source} {value!r} and effect {effect!r}"
+                  for source, value, effect in replaced)
+    log.info("%s: [[triggers]] extend the %d of %s (parent's first, then this preset's %d)%s", child_file,
+             len(parent), parent_file, len(child), why)
+    return [*kept, *child]
+
+
+def rule_key(rule: Any) -> tuple[str, str, str] | None:
+    """``(source, value, effect)`` of a ``[[triggers]]`` table, e.g. ``("keyword", "snow", "particles")``
+    (``None`` for a table too malformed to say; ``parse_triggers`` reports it later)."""
+    if not isinstance(rule, Mapping):
+        return None
+    for source in ("keyword", "hotkey", "gesture", "expression"):
+        if isinstance(rule.get(source), str):
+            return source, rule[source].strip().lower(), str(rule.get("effect"))
+    return None
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,7 +255,7 @@ def validate_plugin_tables(settings: Settings, effect_classes: Mapping[str, type
         for name, table in getattr(settings, kind).items():
             where = _where(settings.origins, kind, None, f"{kind}.{name}")
             if name not in classes:
-                raise ConfigError(f"{where}: [{kind}.{name}]: no such {kind[:-1]}",
+                raise ConfigError(f"{where}: [{kind}.{name}]: no such {kind[:-1]}", f"{did_you_mean(name, classes)}"
                                   f"available: {', '.join(sorted(classes))} (see `edgefx plugins list`)")
             try:
                 resolve_options(name, classes[name].options, table)

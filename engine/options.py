@@ -26,6 +26,8 @@ class Option:
     folders (resolved through symlinks), or one of the built-in ``names`` (e.g. the shipped masks).
     Every option that opens a file must say so: only these options take a path over the API.
 
+    ``widget="colour"`` marks a ``[B, G, R]`` colour, so the control panel shows a colour picker.
+
     ``validate`` checks what the table cannot say (e.g. that a named asset exists): it gets a value
     that passed the other checks and raises ``ValueError`` saying what is wrong (the message follows
     ``KEY = VALUE:``), or ``ConfigError`` when its own hint says better what to do.
@@ -44,12 +46,15 @@ class Option:
     media: bool = False
     names: Callable[[], Iterable[str]] | None = None
     """For ``media`` options: the built-in values that are not files (e.g. shipped asset names)."""
+    widget: str | None = None
+    """How the control panel shows the option when its type alone does not say: ``"colour"`` for
+    a ``[B, G, R]`` colour (0-255 each; a colour picker)."""
 
     def allowed(self) -> str:
         """A short phrase describing the allowed values, for error messages and docs."""
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
-        kind = self._types()
+        kind = self.types()
         names = " or ".join(t.__name__ for t in kind)
         if self.min is not None and self.max is not None:
             return f"{names} from {self.min} to {self.max}"
@@ -59,7 +64,8 @@ class Option:
             return f"{names} <= {self.max}"
         return names
 
-    def _types(self) -> tuple[type, ...]:
+    def types(self) -> tuple[type, ...]:
+        """The Python types a value may have (from ``type``, else from the default)."""
         if self.type is not None:
             return self.type if isinstance(self.type, tuple) else (self.type,)
         if isinstance(self.default, bool):
@@ -72,7 +78,7 @@ class Option:
 
     def check(self, key: str, value: Any) -> Any:
         """Return ``value`` (floats for float options) or raise ``ValueError`` saying what is allowed."""
-        types = self._types()
+        types = self.types()
         ok_type = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok_type or (self.choices is not None and value not in self.choices):
             raise ValueError(f"{key} = {value!r} is not allowed; expected {self.allowed()}")
@@ -107,6 +113,13 @@ def finite(value: Any) -> bool:
     return True
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"did you mean 'background'? "`` for the closest of ``known`` to a mistyped ``name`` (difflib),
+    or ``""`` when none is close."""
+    close = get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
 def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``given`` over the declared defaults, validating each value.
 
@@ -115,8 +128,7 @@ def resolve_options(owner: str, declared: Mapping[str, Option], given: Mapping[s
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        close = get_close_matches(unknown[0], declared, n=1)
-        guess = f"did you mean {close[0]!r}? " if close else ""
+        guess = did_you_mean(unknown[0], declared)
         raise ConfigError(
             f"{owner}: unknown option {unknown[0]!r}",
             f"{guess}options of {owner} are: {known} (see `edgefx plugins show {owner.strip('[]')}`)",

@@ -34,7 +34,7 @@ from edgefx.contract import Analyzer, Configurable, Effect, Layer
 from edgefx.errors import ConfigError, EdgefxError
 from edgefx.io.sink import Sink
 from edgefx.io.source import Source
-from edgefx.options import Option
+from edgefx.options import Option, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +225,8 @@ def _lookup(kind: str, name: str, table: dict[str, Any]) -> Any:
     try:
         return table[name]
     except KeyError:
-        raise ConfigError(f"unknown {kind} {name!r}",
-                          f"available: {', '.join(sorted(table)) or 'none'} (see `edgefx plugins list`)") from None
+        raise ConfigError(f"unknown {kind} {name!r}", f"{did_you_mean(name, table)}available: "
+                          f"{', '.join(sorted(table)) or 'none'} (see `edgefx plugins list`)") from None
 
 
 def validate_class(cls: Any, base: type) -> str | None:

@@ -35,6 +35,9 @@ def edgefx_startup(pipeline):
 def edgefx_event(event: Event, pipeline):
     if event.name == CONTROL_EVENT and event.source == "control":
         apply(event, pipeline.effects)
+    server = _servers.get(id(pipeline))
+    if server is not None:
+        server.record(event)
 
 
 @hookimpl

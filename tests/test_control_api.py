@@ -180,3 +180,23 @@ def test_switching_the_background_image_through_the_panel_changes_the_preview(tm
     assert out["escape"][0] == 400 and "'..'" in out["escape"][1]["error"]
     assert out["not_image"][0] == 400 and "notes.txt" in out["not_image"][1]["error"]  # the effect refused it
     assert out["kept"] == "chelsea"  # and kept the previous picture
+
+
+def test_the_panel_lists_media_files_but_not_hidden_ones_or_links_that_leave(tmp_path: Path) -> None:
+    from edgefx.control.commands import describe, media_files, media_name
+    from edgefx.plugins.background.effect import Background
+
+    media, other = tmp_path / "media", tmp_path / "other"
+    (media / "backs").mkdir(parents=True)
+    other.mkdir()
+    (media / "backs" / "beach.jpg").write_bytes(b"x")
+    (media / "mask.json").write_text("{}")
+    (media / ".hidden.jpg").write_bytes(b"x")
+    (other / "secret.jpg").write_bytes(b"x")
+    os.symlink(other / "secret.jpg", media / "link.jpg")
+    os.symlink(other, media / "outside")
+    assert media_files([media, tmp_path / "missing"]) == ["backs/beach.jpg", "mask.json"]
+    assert media_name(str((media / "backs" / "beach.jpg").resolve()), [media]) == "backs/beach.jpg"
+    path = describe({"background": Background()}, [media])[0]["options"]["path"]
+    assert path["control"] == "media" and path["files"] == ["backs/beach.jpg", "mask.json"]
+    assert path["multiple"] is False and path["selected"] is None and "NoneType" in path["type"]

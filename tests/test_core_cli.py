@@ -161,3 +161,21 @@ def test_a_reader_that_goes_away_is_not_a_traceback():
     shown.stdout.close()
     assert shown.wait(timeout=60) == 1
     assert b"Traceback" not in shown.stderr.read()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("--effects", "backgroud"), "did you mean 'background'?"),
+    (("--effects", "stats", "--set", "analyzers.persn.model=x"), "did you mean 'person'?"),
+    (("--effects", "stats", "-c", "streamr"), "did you mean 'streamer'?"),
+])
+def test_a_typo_in_a_name_gets_did_you_mean(args, expected):
+    done = run("run", "-i", "testsrc:?duration=0.2", "-o", "null", *args)
+    assert done.returncode == 2 and expected in done.stderr, done.stderr
+
+
+def test_without_o_the_default_output_folder_is_created_and_named(tmp_path):
+    done = subprocess.run([EDGEFX, "run", "-i", "testsrc:?duration=0.2&size=160x90", "--effects", "stats",
+                           "--no-progress"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no -o given: writing to out/demo.mp4" in done.stderr and "created the folder out" in done.stderr
+    assert count_frames(tmp_path / "out" / "demo.mp4") > 0

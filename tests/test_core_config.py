@@ -124,3 +124,27 @@ def test_every_shipped_preset_builds_its_plugins_and_triggers(name):
     assert list(effects) == list(settings.run["effects"])
     assert set(settings.run["analyzers"]) <= set(analyzers)
     assert (create_triggers(settings, effects) is None) == (not settings.triggers)
+
+
+def test_triggers_of_an_extended_preset_are_kept_and_the_log_says_so(tmp_path, caplog) -> None:
+    """``extends`` appends a preset's [[triggers]] to its parent's; a rule for the same word (or
+    key, gesture, expression) and effect replaces the parent's; ``triggers = []`` drops them all."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="edgefx.config")
+    parent = tmp_path / "parent.toml"
+    parent.write_text('[[triggers]]\nkeyword = "snow"\neffect = "particles"\naction = "pulse"\n\n'
+                      '[[triggers]]\nhotkey = "s"\neffect = "particles"\naction = "toggle"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\n\n[[triggers]]\nkeyword = "Snow"\neffect = "particles"\n'
+                     'action = "on"\n\n[[triggers]]\nkeyword = "fire"\neffect = "particles"\naction = "set"\n'
+                     'option = "kind"\nvalue = "sparks"\n')
+    rules = load_settings(str(child)).triggers
+    assert [(r.get("keyword") or r.get("hotkey"), r["action"]) for r in rules] == [
+        ("s", "toggle"), ("Snow", "on"), ("fire", "set")]
+    assert f"{child}: [[triggers]] extend the 2 of {parent}" in caplog.text
+    assert "1 replaced by a rule for the same keyword 'snow' and effect" in caplog.text
+    caplog.clear()
+    child.write_text('extends = "parent.toml"\ntriggers = []\n')
+    assert load_settings(str(child)).triggers == []
+    assert f"{child}: triggers = [] drops the 2 [[triggers]] of {parent}" in caplog.text

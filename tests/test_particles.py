@@ -3,6 +3,8 @@ draws, the count is capped (fewer at cheaper levels), switched off it empties an
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,34 @@ def test_bigger_kinds_get_fewer_particles_for_the_same_drawing_cost() -> None:
         counts[kind], drawn[kind] = effect.count, changed_pixels(run)[-1]
     assert counts["snow"] == 200 and 30 < counts["hearts"] < 0.5 * counts["snow"]
     assert 0.3 < drawn["hearts"] / drawn["snow"] < 3.0
+
+
+def test_switching_the_kind_gives_live_particles_the_new_look() -> None:
+    """A trigger that sets kind = hearts while snow falls: the snowflakes in flight turn into
+    hearts' colours at once (not white hearts)."""
+    effect = Particles({"always_on": True, "seed": 4, "kind": "snow", "max": 200, "rate": 400.0})
+    run_plugin(effect, frames=20, size=(320, 180), keep_images=False)
+    alive = effect.count
+    assert alive > 20
+    effect.set_option("kind", "hearts")
+    hearts = {tuple(map(float, c)) for c in KINDS["hearts"].colors}
+    assert {tuple(map(float, c)) for c in effect.color[:effect.count]} <= hearts
+    run = run_plugin(effect, frames=1, size=(320, 180))
+    drawn = run.images[0].astype(int) - run.inputs[0].astype(int)
+    white = (drawn.min(axis=2) > 110).sum()  # snow adds >= 235 to every channel; hearts' green is <= 100
+    assert white == 0
+
+
+def test_without_a_trigger_the_log_says_how_to_switch_particles_on(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="edgefx.plugins.particles")
+    settings = load_settings(None, {"input.url": "testsrc:?size=160x90&duration=0.2", "output.url": "null",
+                                    "run.effects": ["particles"]})
+    execute(settings, Registry())
+    assert "particles: off until a trigger switches it on" in caplog.text
+    assert "[[triggers]]" in caplog.text and "always_on" in caplog.text
+    caplog.clear()
+    rule = {"keyword": "snow", "effect": "particles", "action": "on"}
+    settings = load_settings(None, {"input.url": "testsrc:?size=160x90&duration=0.2", "output.url": "null",
+                                    "run.effects": ["particles"], "triggers": [rule]})
+    execute(settings, Registry())
+    assert "particles: off until a trigger switches it on: say or fire 'snow'" in caplog.text

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -195,3 +197,62 @@ def test_an_encoder_that_cannot_start_fails_the_stream_before_any_connection() -
     with pytest.raises(SinkError, match="encoder h264_v4l2m2m could not start") as info:
         execute(settings, Registry())
     assert "output.codec=libx264" in info.value.hint
+
+
+def edgefx_run(output: str, seconds: float) -> subprocess.Popen:
+    """``edgefx run`` as a user starts it (its own process): live testsrc2 -> stats overlay -> ``output``."""
+    return subprocess.Popen([sys.executable, "-m", "edgefx.cli", "run", "-i",
+                             f"testsrc:?live=1&size={W}x{H}&duration={seconds}", "-o", output, "--effects", "stats",
+                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_the_summary_counts_each_real_rtmp_reconnection(tmp_path: Path) -> None:
+    """The receiver is killed and started again twice: the stream reconnects twice, and the summary says 2."""
+    port = free_port()
+    url = f"rtmp://127.0.0.1:{port}/live/key"
+    received = [tmp_path / f"receiver{i}.bgr" for i in range(3)]
+    server = receive(url, received[0], listen=True)
+    time.sleep(0.5)
+    run = edgefx_run(url, seconds=16)
+    for i in (1, 2):
+        deadline = time.monotonic() + 10
+        while len(frames_in(received[i - 1])) < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        server.kill()
+        server.wait()
+        time.sleep(1.0)
+        server = receive(url, received[i], listen=True)
+    deadline = time.monotonic() + 10
+    while len(frames_in(received[2])) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    out, _ = run.communicate(timeout=40)
+    server.kill()
+    server.wait()
+    got = [len(frames_in(path)) for path in received]
+    assert all(n >= 10 for n in got), (got, out)  # every receiver got the stream: 2 real reconnections
+    summary = re.search(r"output: (\d+) frames sent, (\d+) dropped, (\d+) reconnects", out)
+    assert summary is not None, out
+    assert int(summary[3]) == len(received) - 1, out
+    assert out.count("reconnected (reconnect") == 2
+
+
+def test_a_udp_summary_does_not_claim_a_reconnect_count(tmp_path: Path) -> None:
+    """UDP has no connection: a receiver that restarts gets the stream again without any reconnect,
+    so the summary says that instead of "0 reconnects"."""
+    port = free_port(socket.SOCK_DGRAM)
+    url = f"udp://127.0.0.1:{port}"
+    first, second = tmp_path / "first.bgr", tmp_path / "second.bgr"
+    receiver = receive(f"{url}?timeout=20000000&buffer_size=8000000", first)
+    run = edgefx_run(url, seconds=8)
+    deadline = time.monotonic() + 10
+    while len(frames_in(first)) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    receiver.kill()
+    receiver.wait()
+    receiver = receive(f"{url}?timeout=20000000&buffer_size=8000000", second)
+    out, _ = run.communicate(timeout=30)
+    receiver.kill()
+    receiver.wait()
+    assert len(frames_in(first)) >= 10 and len(frames_in(second)) >= 10, out
+    assert "reconnects" not in out.split("\n  output: ")[-1].splitlines()[0], out
+    assert "udp has no connection: a receiver that restarts gets the stream again without a reconnect" in out

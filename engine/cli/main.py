@@ -134,6 +134,8 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
                                           "run.realtime": None if args.realtime is None else
                                           ("on" if args.realtime else "off"),
                                           **_control_overrides(args.control)})
+    if args.output is None:
+        _make_default_output_folder(settings)
     if args.contact_sheet:
         from edgefx.io.protect import check_outputs
 
@@ -176,6 +178,23 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     return 130 if result.interrupted else 0
 
 
+def _make_default_output_folder(settings: Any) -> None:
+    """Without ``-o`` the preset's output file is used (``out/demo.mp4`` by default): its folder
+    is created when missing, and the log says where the video goes. (A folder given with ``-o``
+    that does not exist is refused: it is more likely a typo.)"""
+    from edgefx.io.protect import local_file
+
+    path = local_file(settings.output["url"])
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("edgefx.cli").info("no -o given: writing to %s (the preset's output; created the folder "
+                                             "%s)", path, path.parent)
+    else:
+        logging.getLogger("edgefx.cli").info("no -o given: writing to %s (the preset's output)", path)
+
+
 def _nothing_sent(summary: dict[str, Any]) -> bool:
     """A network output that sent no frame of a run that had frames."""
     out = summary.get("output_stats", {})
@@ -206,8 +225,9 @@ def _print_summary(s: dict[str, Any]) -> None:
                  if s["frames_restamped"] else ""))
     out = s.get("output_stats", {})
     if "reconnects" in out:
-        print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, "
-              f"{out['reconnects']} reconnects")
+        from edgefx.io.stream import reconnect_text
+
+        print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, {reconnect_text(out)}")
     for name, st in s.get("stages_ms", {}).items():
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     for name, why in s.get("disabled_plugins", {}).items():

@@ -8,6 +8,8 @@ loop's thread between frames, so no effect is changed in the middle of drawing a
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -22,6 +24,8 @@ from edgefx.options import Option, resolve_options
 CONTROL_EVENT = "control"
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_PATH = 1024
+MAX_FILES = 500
+"""At most this many media files are listed to the panel."""
 
 
 class ControlError(Exception):
@@ -33,16 +37,81 @@ class ControlError(Exception):
         self.message = message
 
 
-def describe(effects: Mapping[str, Effect]) -> list[dict[str, Any]]:
-    """Every effect with its state and options (value, default, what is allowed, help)."""
+def describe(effects: Mapping[str, Effect], folders: Sequence[Path] = ()) -> list[dict[str, Any]]:
+    """Every effect with its state and options: value, default, what is allowed, help, the value's
+    ``type`` (Python type names) and how the panel shows it (``control``, see ``control_of``)."""
+    files = media_files(folders)
     out = []
     for name, effect in effects.items():
         options = {key: {"value": effect.settings.get(key), "default": opt.default, "allowed": opt.allowed(),
                          "help": opt.help, "choices": list(opt.choices) if opt.choices else None,
-                         "min": opt.min, "max": opt.max, "media": opt.media}
+                         "min": opt.min, "max": opt.max, "media": opt.media,
+                         "type": [t.__name__ for t in opt.types()], **control_of(opt, files)}
+                   | ({"selected": media_name(effect.settings.get(key), folders)} if opt.media else {})
                    for key, opt in effect.options.items()}
         out.append({"name": name, "enabled": effect.enabled, "layer": effect.layer.name.lower(), "options": options})
     return out
+
+
+def control_of(option: Option, files: Sequence[str] = ()) -> dict[str, Any]:
+    """How the panel shows ``option``: ``{"control": ...}`` plus what that control needs.
+
+    ``colour`` (a colour picker sending ``[B, G, R]``), ``media`` (a dropdown of ``names`` and
+    ``files``; ``multiple`` for list options), ``select`` (``choices``), ``checkbox``, ``slider``
+    (numbers bounded on both sides, with ``step``), ``number``, ``list`` (comma-separated) or ``text``.
+    """
+    types = option.types()
+    if option.widget == "colour":
+        return {"control": "colour"}
+    if option.media:
+        names = list(option.names()) if option.names is not None else []
+        return {"control": "media", "multiple": isinstance(option.default, list), "names": names,
+                "files": list(files)}
+    if option.choices is not None:
+        return {"control": "select"}
+    if bool in types:
+        return {"control": "checkbox"}
+    if set(types) <= {int, float}:
+        if option.min is None or option.max is None:
+            return {"control": "number"}
+        if float not in types:
+            return {"control": "slider", "step": 1}
+        return {"control": "slider", "step": 10.0 ** math.floor(math.log10((option.max - option.min) / 100))}
+    if list in types and str not in types:
+        return {"control": "list"}
+    return {"control": "text"}
+
+
+def media_name(value: Any, folders: Sequence[Path]) -> Any:
+    """A media option's value as the panel lists it: a file inside a media folder by its path
+    relative to that folder (lists item by item); anything else as it is."""
+    if isinstance(value, list):
+        return [media_name(v, folders) for v in value]
+    if isinstance(value, str) and Path(value).is_absolute():
+        for folder in folders:
+            with contextlib.suppress(OSError, ValueError):
+                return Path(value).relative_to(folder.resolve()).as_posix()
+    return value
+
+
+def media_files(folders: Sequence[Path], limit: int = MAX_FILES) -> list[str]:
+    """The files inside the media ``folders`` (paths relative to their folder, as ``media_path``
+    takes them; hidden files and links that lead outside are left out), sorted, at most ``limit``."""
+    found: set[str] = set()
+    for folder in folders:
+        try:
+            root = folder.resolve()
+            for path in root.rglob("*"):
+                rel = path.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+                    continue
+                if path.resolve().is_relative_to(root):
+                    found.add(rel.as_posix())
+                if len(found) >= limit:
+                    break
+        except OSError:  # a folder that does not exist (yet) lists nothing
+            continue
+    return sorted(found)[:limit]
 
 
 def media_path(path: Any, folders: Sequence[Path]) -> Path:
@@ -81,11 +150,14 @@ def media_value(value: Any, option: Option, folders: Sequence[Path]) -> Any:
     return str(media_path(value, folders))
 
 
-def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path]) -> Event:
-    """Validate one command and return the bus event that carries it (with a reply ``Future``)."""
+def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path],
+          words: Sequence[str] | None = None) -> Event:
+    """Validate one command and return the bus event that carries it (with a reply ``Future``).
+    ``words``: the keywords of the run's ``[[triggers]]`` rules; a trigger of another word is
+    refused (``None``: any word)."""
     cmd = request.get("cmd")
     if cmd in ("event", "hotkey", "trigger"):
-        return _plain_event(cmd, request)
+        return _plain_event(cmd, request, words)
     name = request.get("effect")
     if not isinstance(name, str) or name not in effects:
         raise ControlError(404, f"unknown effect {name!r}; enabled in this run: {', '.join(effects) or 'none'}")
@@ -117,7 +189,7 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
     return Event(CONTROL_EVENT, source="control", data={**action, "reply": Future()})
 
 
-def _plain_event(cmd: str, request: Mapping[str, Any]) -> Event:
+def _plain_event(cmd: str, request: Mapping[str, Any], words: Sequence[str] | None = None) -> Event:
     """A trigger word (as if spoken: the ``[[triggers]]`` keyword rules fire), a hotkey, or any
     other event name plugins listen to."""
     data = request.get("data") or {}
@@ -127,6 +199,9 @@ def _plain_event(cmd: str, request: Mapping[str, Any]) -> Event:
         word = request.get("word")
         if not isinstance(word, str) or not EVENT_NAME.match(word):
             raise ControlError(400, f"trigger word {word!r} is not allowed: letters, digits, _.:-")
+        if words is not None and word.strip().lower() not in words:
+            known = ", ".join(words) if words else "none: this run has no [[triggers]] keyword rules"
+            raise ControlError(400, f"no trigger fires on {word!r}; the configured trigger words are: {known}")
         return Event("trigger", source="control", data={**data, "word": word})
     if cmd == "hotkey":
         key = request.get("key")

@@ -9,7 +9,11 @@ Routes (JSON unless said otherwise; POST bodies must be ``application/json`` obj
     POST /api/effects/NAME/toggle   {"enabled": true|false}   ({}: flip)
     POST /api/effects/NAME/options  {"option": "opacity", "value": 0.5}
     POST /api/effects/NAME/media    {"option": "path", "path": "beach.jpg"}  (media options, inside [control] media)
+    GET  /api/triggers              the trigger words (to fire), hotkeys and reactions of this run
     POST /api/triggers              {"word": "snow"}   fire the [[triggers]] rules of that keyword
+                                    (another word: 400 naming the configured ones)
+    GET  /api/events                the latest events (triggers, speech, hotkeys, reactions, panel
+                                    changes) and what they fired, oldest first; also pushed on the WebSocket
     POST /api/events                {"name": "clap", "data": {...}}   publish any event
     POST /api/hotkeys               {"key": "b"}
     GET  /api/stats                 fps, frame time p50/p99, drops, the sink's state
@@ -43,6 +47,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from edgefx.control import jsonbody
 from edgefx.control.commands import ControlError, check, describe
+from edgefx.control.eventlog import EventLog
 from edgefx.control.guard import ControlGuard
 from edgefx.control.options import check_token
 from edgefx.errors import ConfigError
@@ -103,6 +108,7 @@ class ControlServer:
         self.media = [Path(m).expanduser() for m in (media if media is not None else ["media"])]
         self.preview = Preview(preview_fps)
         self.sockets: set[web.WebSocketResponse] = set()
+        self.events = EventLog()
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -178,7 +184,9 @@ class ControlServer:
             web.post("/api/effects/{name}/toggle", self._post("toggle")),
             web.post("/api/effects/{name}/options", self._post("set")),
             web.post("/api/effects/{name}/media", self._post("media")),
+            web.get("/api/triggers", self._triggers),
             web.post("/api/triggers", self._post("trigger")),
+            web.get("/api/events", self._events),
             web.post("/api/events", self._post("event")),
             web.post("/api/hotkeys", self._post("hotkey")),
             web.get("/api/stats", self._stats),
@@ -203,7 +211,7 @@ class ControlServer:
     async def command(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Check, publish on the bus, wait for the loop to apply it; returns (status, body)."""
         try:
-            event = check(request, self.pipeline.effects, self.media)
+            event = check(request, self.pipeline.effects, self.media, trigger_words(self.pipeline))
         except ControlError as exc:
             return exc.status, {"error": exc.message}
         self.pipeline.bus.publish(event)
@@ -216,7 +224,7 @@ class ControlServer:
             return 202, {"queued": True}
         except Exception as exc:
             return 400, {"error": str(exc)}
-        await self._broadcast({"type": "effects", "effects": describe(self.pipeline.effects)})
+        await self._broadcast({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
         return 200, result
 
     def _post(self, cmd: str) -> Handler:
@@ -241,8 +249,29 @@ class ControlServer:
             return web.json_response(out, status=status)
         return handle
 
+    async def _triggers(self, _request: web.Request) -> web.Response:
+        triggers = self.pipeline.triggers
+        rules = triggers.rules if triggers is not None else []
+        return web.json_response({"words": trigger_words(self.pipeline),
+                                  "hotkeys": sorted({r.hotkey for r in rules if r.hotkey}),
+                                  "reactions": triggers.reactions() if triggers is not None else {}})
+
+    async def _events(self, _request: web.Request) -> web.Response:
+        return web.json_response({"events": self.events.recent()}, headers={"Cache-Control": "no-store"})
+
+    def record(self, event: Any) -> None:
+        """Event observer (loop thread, after the triggers handled it): log it and push it to the panels."""
+        entry = self.events.add(event, self.pipeline.triggers)
+        if entry is not None and self._loop is not None and self.sockets and not self._closing:
+            messages = [{"type": "event", **entry}]
+            if entry["fired"]:
+                messages.append({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                for message in messages:
+                    asyncio.run_coroutine_threadsafe(self._broadcast(message), self._loop)
+
     async def _effects(self, _request: web.Request) -> web.Response:
-        return web.json_response(describe(self.pipeline.effects))
+        return web.json_response(describe(self.pipeline.effects, self.media))
 
     def stats(self) -> dict[str, Any]:
         """fps, frame time p50/p99 of the last 90 frames, frames, drops and the sink's state."""
@@ -311,7 +340,7 @@ class ControlServer:
         self.sockets.add(ws)
         pusher = asyncio.create_task(self._push_stats(ws))
         try:
-            await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects)})
+            await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -330,10 +359,19 @@ class ControlServer:
         return ws
 
     async def _push_stats(self, ws: web.WebSocketResponse) -> None:
+        """Stats every second, and the effects whenever they changed (a trigger, a pulse ending)."""
+        shown = self._state()
         with contextlib.suppress(ConnectionResetError, RuntimeError):
             while not ws.closed:
                 await ws.send_json({"type": "stats", **self.stats()})
+                if (now := self._state()) != shown:
+                    shown = now
+                    await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
                 await asyncio.sleep(1.0)
+
+    def _state(self) -> list[tuple[str, bool, dict[str, Any]]]:
+        """What the panel shows of each effect, cheap to compare: name, on/off, settings."""
+        return [(name, fx.enabled, dict(fx.settings)) for name, fx in self.pipeline.effects.items()]
 
     async def _broadcast(self, message: dict[str, Any]) -> None:
         for ws in list(self.sockets):
@@ -394,6 +432,17 @@ def capped(server: web.Server) -> Callable[[], asyncio.Protocol]:
         fresh.append(handler := server())
         return handler
     return factory
+
+
+def trigger_words(pipeline: Any) -> list[str]:
+    """The words a trigger may fire in this run: the keywords of its ``[[triggers]]`` rules and of
+    the enabled effects' ``*_words`` options (e.g. the light saber's ``ignite_words``)."""
+    words = {r.keyword for r in pipeline.triggers.rules if r.keyword} if pipeline.triggers is not None else set()
+    for effect in pipeline.effects.values():
+        for key, value in effect.settings.items():
+            if key.endswith("_words") and isinstance(value, list):
+                words.update(str(w).strip().lower() for w in value)
+    return sorted(words)
 
 
 def lan_address() -> str:

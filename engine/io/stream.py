@@ -126,6 +126,13 @@ def audio_message(frame: av.AudioFrame) -> tuple[Any, ...]:
             tb.numerator, tb.denominator)
 
 
+def reconnect_text(stats: dict[str, Any]) -> str:
+    """``N reconnects`` of a stream's ``stats()``, or for UDP why there is no such count."""
+    if stats.get("connectionless"):
+        return "udp has no connection: a receiver that restarts gets the stream again without a reconnect"
+    return f"{stats['reconnects']} reconnects"
+
+
 def audio_frame(message: tuple[Any, ...]) -> av.AudioFrame:
     _, samples, fmt, layout, rate, pts, num, den = message
     frame = av.AudioFrame.from_ndarray(samples, format=fmt, layout=layout)
@@ -293,7 +300,14 @@ class StreamSink(Sink):
 
     def stats(self) -> dict[str, Any]:
         return {**super().stats(), "connected": self.connected, "dropped": self.dropped, "reconnects": self.reconnects,
-                "restarts": self.restarts, "queue_peak": self.max_queued, "queue_size": self.queue_size}
+                "restarts": self.restarts, "queue_peak": self.max_queued, "queue_size": self.queue_size,
+                "connectionless": self.connectionless}
+
+    @property
+    def connectionless(self) -> bool:
+        """UDP: datagrams go out whether or not anyone receives them, so a receiver that stops and
+        starts again is never seen here and ``reconnects`` stays 0 (only a local send error counts)."""
+        return urlsplit(self.url).scheme.lower() == "udp"
 
     def close(self) -> None:
         with self._cond:
@@ -302,8 +316,8 @@ class StreamSink(Sink):
         self._feeder.join(timeout=3 * CLOSE_GRACE)
         del self._frames
         Path(self._spec.memory).unlink(missing_ok=True)
-        log.info("stream %s: %d frames sent, %d dropped, %d reconnects, queue peak %d of %d", self.url,
-                 self.frames_written, self.dropped, self.reconnects, self.max_queued, self.queue_size)
+        log.info("stream %s: %d frames sent, %d dropped, %s, queue peak %d of %d", self.url,
+                 self.frames_written, self.dropped, reconnect_text(self.stats()), self.max_queued, self.queue_size)
 
     # -- feeder thread: hands items to the sender process, reads its reports, watches it -----------
     def _feed(self) -> None:

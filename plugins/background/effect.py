@@ -39,7 +39,7 @@ class Background(Effect):
         "path": Option(None, "image or video file for mode image / video", type=(str, type(None)), media=True),
         "fit": Option("cover", "image/video: 'cover' (fill, crop) or 'contain' (fit, bars)",
                       choices=("cover", "contain")),
-        "colour": Option([*CHROMA_GREEN], "B, G, R of mode colour (and of contain's bars)"),
+        "colour": Option([*CHROMA_GREEN], "B, G, R of mode colour (and of contain's bars)", widget="colour"),
     }
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:

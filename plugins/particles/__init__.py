@@ -1,5 +1,5 @@
 """Particle effects (snow, sparks, confetti, hearts) for triggers: vectorised NumPy, capped count."""
 
-from edgefx.plugins.particles.hooks import edgefx_benchmarks, edgefx_effects
+from edgefx.plugins.particles.hooks import edgefx_benchmarks, edgefx_effects, edgefx_startup
 
-__all__ = ["edgefx_benchmarks", "edgefx_effects"]
+__all__ = ["edgefx_benchmarks", "edgefx_effects", "edgefx_startup"]

@@ -64,6 +64,13 @@ class Particles(Effect):
     def start(self, stream: StreamInfo | None = None) -> None:
         self._last_t = None
 
+    def option_changed(self, key: str) -> None:
+        """A new ``kind``: the particles in flight take its colours at once (its sprite is drawn from
+        the next frame); they keep their paths, so the change does not jump."""
+        if key == "kind" and self.count:
+            colors = np.asarray(self.kind.colors, np.float32)
+            self.color[:self.count] = colors[self.rng.integers(0, len(colors), self.count)]
+
     def set_enabled(self, enabled: bool) -> None:
         if enabled and not self.enabled:
             self._spawn_debt = max(self._spawn_debt, 1.0)

@@ -35,7 +35,7 @@ class SaberEffect(Effect):
     expected_ms: ClassVar[float | None] = 2.0
     options: ClassVar[dict[str, Option]] = {
         "colour": Option("blue", "blade colour: a name (blue, green, red, purple, yellow, orange, cyan, "
-                         "white) or [B, G, R]", type=(str, list)),
+                         "white) or [B, G, R]", type=(str, list), widget="colour"),
         "length": Option(1.0, "blade length as a multiple of the visible stick", min=0.2, max=4.0),
         "ignite_s": Option(0.3, "seconds the blade takes to grow (ignite) or shrink (retract)", min=0.0, max=5.0),
         "smear": Option(0.5, "strength of the motion smear between consecutive blades (0 = none)",
