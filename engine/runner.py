@@ -16,6 +16,7 @@ from edgefx.config import Settings, validate_plugin_tables
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.output_stage import OutputStage
 from edgefx.io.pacing import Paced, wants_pacing
 from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
@@ -87,7 +88,10 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     cfg = settings.output
     request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
                           threads=cfg["threads"])
-    return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+    sink = registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+    if settings.run["overlap"] and sink.output_thread:
+        return OutputStage(sink, live=source.info.live)
+    return sink
 
 
 def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
@@ -177,6 +181,7 @@ def frame_counts(summary: dict[str, Any], source: Source, sink: Sink) -> dict[st
     """Frames read, written and dropped (with the reason), and re-stamped, for the summary."""
     out = sink.stats()
     dropped = {"live input behind: only its newest frame is kept": source.dropped,
+               "output thread behind (live input): only its newest frame is kept": out.get("handoff_dropped", 0),
                "network output queue full, offline or its sender restarted": out.get("dropped", 0)}
     restamped = source.restamped + out.get("restamped", 0)
     return {"frames_read": summary["frames"] + source.dropped, "frames_written": sink.frames_written,

@@ -212,6 +212,7 @@ class StreamSink(Sink):
     name = "stream"
     schemes: ClassVar[tuple[str, ...]] = tuple(FORMATS)
     realtime = True
+    output_thread = True
     stall_seconds: ClassVar[float] = 10.0
     """A sender holding an item this long is stuck in the network: it is killed and restarted."""
 
