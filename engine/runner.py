@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from edgefx.pipeline import Pipeline, Triggers
 from edgefx.plugin import Analyzer, Effect
 from edgefx.registry import Registry
 from edgefx.scheduler import Scheduler, create_scheduler
+from edgefx.stages import stage_picture, time_to_first_frame
 from edgefx.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     or a side service that cannot start (``EdgefxError``) writes nothing. Whatever happens
     after that, the output is finished so it plays. An output that would destroy the input or a
     file edgefx did not write is refused first (``edgefx.io.protect``)."""
+    started = time.perf_counter()
     check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
@@ -171,6 +174,10 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     if sink is not None:
         result.summary["output_stats"] = sink.stats()
         result.summary.update(frame_counts(result.summary, source, sink))
+    result.summary["stages"] = stage_picture(result.summary)
+    result.summary["time_to_first_frame_s"] = time_to_first_frame(pipeline.first_frame_at)
+    if pipeline.first_frame_at is not None:
+        result.summary["start_to_first_frame_s"] = round(pipeline.first_frame_at - started, 3)
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
         pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})

@@ -140,6 +140,10 @@ def test_overlap_on_and_off_write_the_same_frames(tmp_path: Path) -> None:
         summary = execute(settings, Registry()).summary
         assert summary["frames_written"] == 30 and summary["frames_dropped"] == {}
         assert ("output_stage" in summary["output_stats"]) is overlap
+        stages = summary["stages"]  # the stage picture of the run summary (edgefx.stages)
+        assert {"input_wait", "analyze", "render", "output_wait", "end_to_end"} <= set(stages)
+        assert ("encode" in stages) is overlap and stages["slowest"]["stage"] == "encode"  # no plugins
+        assert 0 < summary["start_to_first_frame_s"] < summary["time_to_first_frame_s"]
         with av.open(str(out)) as c:
             outputs[overlap] = [f.to_ndarray(format="yuv420p") for f in c.decode(video=0)]
     assert len(outputs[True]) == 30
