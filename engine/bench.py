@@ -80,11 +80,12 @@ def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | Non
 
     from edgefx.batch.bench import batch_benchmarks
     from edgefx.bench_core import core_benchmarks
+    from edgefx.bench_latency import latency_benchmarks
     from edgefx.bench_pipeline import pipeline_benchmarks
     from edgefx.bench_report import scheduler_benchmarks
 
-    benches: list[Benchmark] = [*core_benchmarks(), *pipeline_benchmarks(), *scheduler_benchmarks(),
-                                  *batch_benchmarks()]
+    benches: list[Benchmark] = [*core_benchmarks(), *pipeline_benchmarks(), *latency_benchmarks(),
+                                  *scheduler_benchmarks(), *batch_benchmarks()]
     for impl in registry.pm.hook.edgefx_benchmarks.get_hookimpls():
         try:
             benches.extend(impl.function() or [])

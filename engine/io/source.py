@@ -108,7 +108,8 @@ class PyAVSource(Source):
             self.container.close()
             raise SourceError(f"input {label} has no video stream", "give a video file, camera or stream")
         self.video = self.container.streams.video[0]
-        self.video.thread_type = "AUTO"
+        # frame threads hold one frame each before the first comes out: a live input decodes in slices
+        self.video.thread_type = "SLICE" if live else "AUTO"
         self.quarter_turns = 0 if live else _quarter_turns(url, fmt, options)
         """Counterclockwise quarter turns that show the picture upright (a phone clip's display matrix)."""
         self.audio = self.container.streams.audio[0] if (request.audio and self.container.streams.audio) else None
