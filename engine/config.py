@@ -78,6 +78,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "realtime": Option("auto", "pace a file or demo input at its frame rate (--realtime / --no-realtime); "
                            "auto = when the output is watched live (stream, camera, preview)",
                            choices=("auto", "on", "off")),
+        "overlap": Option(True, "overlap the stages: a file or stream output converts, encodes and writes on "
+                          "its own thread while the loop renders the next frame (false = all on the loop thread)"),
     },
     "scheduler": SCHEDULER_OPTIONS,
     "control": CONTROL_OPTIONS,

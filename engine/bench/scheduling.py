@@ -186,7 +186,7 @@ def suggested_profile(rows: list[LevelTimings], engine_median: float, width: int
         f"# at {width}x{height} (engine {engine_median:.1f} ms + every plugin at its best level);",
         f"# {fps:.0f} fps {'holds it' if full <= budget else 'needs the scheduler to degrade'}.",
         'extends = "default"', "", "[input]", f"width = {width}", f"height = {height}", "",
-        "[scheduler]", f"fps_target = {fps:.0f}", f"cap = {{ {cap_text} }}", "device_slowdown = 1.0", "",
+        "[scheduler]", f"fps_target = {fps:.0f}", f"cap = {{ {cap_text} }}", "",
     ])
 
 

@@ -230,6 +230,13 @@ def _print_summary(s: dict[str, Any]) -> None:
         print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, {reconnect_text(out)}")
     for name, st in s.get("stages_ms", {}).items():
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
+    stages = s.get("stages", {})
+    if stages:
+        print("  stages (p50 ms): " + ", ".join(f"{n} {v['p50']}" for n, v in stages.items() if n != "slowest")
+              + (f"; slowest: {stages['slowest']['stage']}" if "slowest" in stages else ""))
+    if s.get("time_to_first_frame_s") is not None:
+        print(f"  time to first frame: {s['time_to_first_frame_s']} s from the process start "
+              f"({s.get('start_to_first_frame_s')} s from opening the job)")
     for name, why in s.get("disabled_plugins", {}).items():
         print(f"  disabled: {name}: {why}")
     for name, failing in s.get("failing_plugins", {}).items():

@@ -47,6 +47,9 @@ class Sink:
     """Watched as it arrives (a stream, a camera, a preview): a file or demo input is paced to its
     frame rate by default (``[run] realtime = "auto"``, see ``edgefx.io.pacing``)."""
     frames_written: int = 0
+    output_thread: ClassVar[bool] = False
+    """Worth its own output thread (it converts and encodes): with ``[run] overlap`` the runner
+    wraps it in ``edgefx.io.output_stage.OutputStage``."""
 
     @classmethod
     def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
@@ -94,6 +97,7 @@ class EncodingSink(Sink):
 
     name = "encoder"
     schemes = ()
+    output_thread = True
 
     def __init__(self, url: str, fmt: str | None, info: StreamInfo, request: SinkRequest,
                  container_options: dict[str, str], label: str) -> None:

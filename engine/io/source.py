@@ -112,7 +112,8 @@ class PyAVSource(Source):
             self.container.close()
             raise SourceError(f"input {label} has no video stream", "give a video file, camera or stream")
         self.video = self.container.streams.video[0]
-        self.video.thread_type = "AUTO"
+        # frame threads hold one frame each before the first comes out: a live input decodes in slices
+        self.video.thread_type = "SLICE" if live else "AUTO"
         self.inline = request.threads == 1 and not live
         """Decoded on the consumer's thread (``threads = 1`` on a file), with no decode thread."""
         if self.inline:

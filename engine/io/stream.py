@@ -1,7 +1,8 @@
 """Network outputs: ``rtmp://`` (FLV) and ``srt://`` / ``udp://`` (MPEG-TS), H.264 + AAC.
 
 A live input never waits for the network. ``write`` copies the frame into a slot of shared
-memory and queues it (bounded: the oldest item is dropped and counted when it is full). A file
+memory and queues it (bounded to about 0.1 s of frames: the oldest item is dropped and counted
+when it is full). A file
 or demo input (paced to real time, see ``edgefx.io.pacing``) waits for room instead: nothing is
 gained by dropping what can be read again a moment later. A
 sender *process* owns the encoder and the connection: PyAV holds the GIL while it opens a
@@ -216,12 +217,15 @@ class StreamSink(Sink):
     name = "stream"
     schemes: ClassVar[tuple[str, ...]] = tuple(FORMATS)
     realtime = True
+    output_thread = True
     stall_seconds: ClassVar[float] = 10.0
     """A sender holding an item this long is stuck in the network: it is killed and restarted."""
 
     def __init__(self, url: str, info: StreamInfo, request: SinkRequest, queue_size: int = 0) -> None:
         self.url, self.info = url, info
-        self.queue_size = queue_size or max(4, round(float(info.fps) / 2))
+        # live: at most ~0.1 s queued (a full queue is latency); a paced file waits instead of dropping
+        self.queue_size = queue_size or (max(2, round(float(info.fps) / 10)) if info.live
+                                         else max(4, round(float(info.fps) / 2)))
         self.dropped = self.reconnects = self.max_queued = self.restarts = 0
         self.connected = self._ever_connected = False
         slots = self.queue_size + IN_FLIGHT + 1  # the new frame's slot, taken before a full queue drops

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -90,6 +90,9 @@ class Pipeline:
         self.failed_actions: list[str] = []
         """Event actions (trigger rules, hotkeys, control-API actions) that failed, one line each."""
         self._plan_s = 0.0  # seconds in plan this frame (with frame_done: the "scheduler" stage)
+        self._input_wait_s = 0.0  # seconds the loop waited for the source's last item
+        self.first_frame_at: float | None = None
+        """``time.perf_counter()`` when the first frame was handed to the sink (time to first frame)."""
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: tuple[Frame, FrameContext, float, Future] | None = None
         if self.stream.audio is not None and not self.stream.live:
@@ -140,7 +143,7 @@ class Pipeline:
         if self.overlap:
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="edgefx-analyzers")
         try:
-            for item in self.source:
+            for item in self._waited(self.source):
                 if stop.is_set():
                     break
                 if isinstance(item, av.AudioFrame):
@@ -162,6 +165,18 @@ class Pipeline:
         if self.on_event is not None:  # events stamped after the last frame are still reported
             for event in self.bus.due(float("inf")):
                 self.on_event(event)
+
+    def _waited(self, source: Source) -> Iterator[Any]:
+        """``source``'s items; notes how long the loop waited for each (the "input_wait" stage)."""
+        items = iter(source)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            self._input_wait_s = time.perf_counter() - t0
+            yield item
 
     def _audio(self, audio: av.AudioFrame) -> None:
         if self.audio_analyzers:  # an audio analyzer must not get audio while it analyzes a frame
@@ -235,6 +250,8 @@ class Pipeline:
         """Effects in layer order, then the sink; records the frame. ``costs``: the analyzers' (ms,
         level) on this frame, the effects' are added; ``t_start``: when this loop iteration began
         (frame time); ``arrived``: when the frame came in (latency)."""
+        analyze_ms = sum(ms for ms, _level in costs.values())
+        t_render = time.perf_counter()
         check = FrameCheck(frame.image)
         for name, effect in self.effects.items():
             if effect.active and name not in self.guard.disabled:
@@ -260,9 +277,12 @@ class Pipeline:
                 self.guard.overrun(name, ms, self._expected_ms(effect), self.stream.frame_budget_ms)
         stages = {name: ms for name, (ms, _level) in costs.items()}
         t0 = time.perf_counter()
+        stages.update(input_wait=self._input_wait_s * 1000.0, analyze=analyze_ms, render=(t0 - t_render) * 1000.0)
         with self.output_lock:
             self.sink.write(frame)
         done = time.perf_counter()
+        if self.first_frame_at is None:
+            self.first_frame_at = done
         stages["sink"] = (done - t0) * 1000.0
         total = (done - t_start) * 1000.0
         self.scheduler.frame_done(total, costs)

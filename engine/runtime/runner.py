@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from edgefx.contract import Analyzer, Effect
 from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
+from edgefx.io.output_stage import OutputStage
 from edgefx.io.pacing import Paced, wants_pacing
 from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
@@ -25,6 +27,7 @@ from edgefx.registry import Registry
 from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.metrics import RECENT_FRAMES
 from edgefx.runtime.pipeline import Pipeline, Triggers
+from edgefx.runtime.stages import stage_picture, time_to_first_frame
 from edgefx.runtime.watchdog import Watchdog
 from edgefx.scheduling.scheduler import Scheduler, create_scheduler
 
@@ -75,7 +78,10 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     cfg = settings.output
     request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
                           threads=cfg["threads"])
-    return registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+    sink = registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+    if settings.run["overlap"] and sink.output_thread:
+        return OutputStage(sink, live=source.info.live)
+    return sink
 
 
 def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
@@ -97,6 +103,7 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     or a side service that cannot start (``EdgefxError``) writes nothing. Whatever happens
     after that, the output is finished so it plays. An output that would destroy the input or a
     file edgefx did not write is refused first (``edgefx.io.protect``)."""
+    started = time.perf_counter()
     check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
@@ -155,6 +162,10 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     if sink is not None:
         result.summary["output_stats"] = sink.stats()
         result.summary.update(frame_counts(result.summary, source, sink))
+    result.summary["stages"] = stage_picture(result.summary)
+    result.summary["time_to_first_frame_s"] = time_to_first_frame(pipeline.first_frame_at)
+    if pipeline.first_frame_at is not None:
+        result.summary["start_to_first_frame_s"] = round(pipeline.first_frame_at - started, 3)
     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=result.summary)
     if settings.run["stats"]:
         pipeline.metrics.write_json(settings.run["stats"], {**result.summary, "input": settings.input["url"]})
@@ -165,6 +176,7 @@ def frame_counts(summary: dict[str, Any], source: Source, sink: Sink) -> dict[st
     """Frames read, written and dropped (with the reason), and re-stamped, for the summary."""
     out = sink.stats()
     dropped = {"live input behind: only its newest frame is kept": source.dropped,
+               "output thread behind (live input): only its newest frame is kept": out.get("handoff_dropped", 0),
                "network output queue full, offline or its sender restarted": out.get("dropped", 0)}
     restamped = source.restamped + out.get("restamped", 0)
     return {"frames_read": summary["frames"] + source.dropped, "frames_written": sink.frames_written,

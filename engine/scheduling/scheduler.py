@@ -40,9 +40,6 @@ SCHEDULER_OPTIONS: dict[str, Option] = {
     "window": Option(30, "timings kept per plugin and level for the cost estimates", min=5, max=1000),
     "follow_cpu_share": Option(True, "while other processes keep CPU cores busy, give OpenCV one thread fewer per "
                                      "busy core (its parallel steps would wait for a busy core: frame-time spikes)"),
-    "device_slowdown": Option(1.0, "how many times slower the profile's device is than the x86 machine its "
-                                   "figures were measured on (scale the budget by it to test here)",
-                              min=0.05, max=100),
 }
 
 LEVEL_LOSS = 0.5
