@@ -39,7 +39,7 @@ bench-scheduler: models
 masks: models  # redraw the shipped face masks and accessories over the reference face
 	$(BIN)/edgefx masks make
 
-arm64-check: setup  # emulated Debian arm64 (needs root, debootstrap, qemu-user-static); ~8 min cached, ~16 min first
+arm64-check: setup  # emulated Debian arm64 (needs root, debootstrap, qemu-user-static); ~16 min first; EDGEFX_ARM64_SUITE=trixie for Pi OS 13
 	bash tools/arm64_check.sh
 
 docs: setup

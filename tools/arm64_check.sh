@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prove edgefx installs and runs on aarch64 the way it would on a Raspberry Pi:
-# an emulated Debian bookworm arm64 root file system (debootstrap + qemu-user-static),
+# an emulated Debian arm64 root file system (debootstrap + qemu-user-static; bookworm or trixie),
 # the project pip-installed from aarch64 wheels only, models fetched, and a short
 # run of every built-in effect on the demo clip (a real photo), decoded and checked.
 #
@@ -10,15 +10,17 @@
 # pip's cache and the model cache live inside it, so a second run only reinstalls
 # the edgefx wheel and repeats the runs. Emulated timings are relative only.
 #
-# Settings (environment): EDGEFX_ARM64_DIR, DEBIAN_MIRROR, DEMO_SECONDS (all-effects
+# Settings (environment): EDGEFX_ARM64_SUITE (bookworm: Pi OS 12, python 3.11; trixie: Pi OS 13,
+# python 3.13), EDGEFX_ARM64_DIR (default out/arm64/SUITE), DEBIAN_MIRROR, DEMO_SECONDS (all-effects
 # run, default 2), EFFECT_FRAMES (frames of each single-effect run, default 24),
 # MEDIAPIPE_WHEEL (a downloaded mediapipe wheel to take the models from instead of PyPI).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=$(realpath -m "${EDGEFX_ARM64_DIR:-$REPO/out/arm64}")
+SUITE=${EDGEFX_ARM64_SUITE:-bookworm}  # bookworm: python 3.11, trixie: 3.13; both have aarch64 wheels of every pin
+case $SUITE in bookworm | trixie) ;; *) echo "arm64-check: EDGEFX_ARM64_SUITE must be bookworm or trixie" >&2; exit 2 ;; esac
+CACHE=$(realpath -m "${EDGEFX_ARM64_DIR:-$REPO/out/arm64/$SUITE}")
 ROOTFS=$CACHE/rootfs
-SUITE=bookworm                      # python3.11: matches the cp311 aarch64 wheels of av, opencv, LiteRT, numpy
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEMO_SECONDS=${DEMO_SECONDS:-2}
 EFFECT_FRAMES=${EFFECT_FRAMES:-24}
@@ -227,4 +229,4 @@ doctor_hardware
 stick_clip
 run_effects
 rm -rf "$CACHE/results" && cp -r "$ROOTFS$CHECK/out" "$CACHE/results"
-say "arm64-check passed; outputs and sampled frames in $CACHE/results"
+say "arm64-check passed on $SUITE; outputs and sampled frames in $CACHE/results"
