@@ -30,6 +30,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import Sink
 from edgefx.io.source import Item, Source
+from edgefx.results import conforms
 from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.pipeline import Pipeline
 from edgefx.scheduling.scheduler import Scheduler
@@ -204,6 +205,7 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
     ``plugins`` are classes (created with ``options[name]``) or ready objects. Analyzers an effect
     ``requires`` that are not given are taken from the installed plugins (``registry``).
     ``events`` are published on the bus before the first frame (timed ones arrive at their frame).
+    Every analyzer result is checked against the analyzer's ``result_type`` (``TypeError`` if not).
     """
     options = options or {}
     images = sample_frames(frames, size) if isinstance(frames, int) else list(frames)
@@ -215,7 +217,7 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
     for event in events:
         bus.publish(event)
     sink = CollectSink(keep_images)
-    pipeline = Pipeline(ArraySource(images, clock or FakeClock()), None, analyzers, effects, bus=bus,
+    pipeline = Pipeline(ArraySource(images, clock or FakeClock()), sink, analyzers, effects, bus=bus,
                         scheduler=scheduler, max_failures=max_failures, keep_frames=None)
     run = PluginRun(inputs=images, images=sink.images, pipeline=pipeline)
 
@@ -225,13 +227,24 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
         run.events.append(list(ctx.events))
 
     pipeline.start()
-    pipeline.sink = sink
     try:
         pipeline.run(on_frame=on_frame)
     finally:
         pipeline.close()
     run.summary = pipeline.summary()
+    _check_result_types(run, analyzers)
     return run
+
+
+def _check_result_types(run: PluginRun, analyzers: Mapping[str, Analyzer]) -> None:
+    """Raise ``TypeError`` when an analyzer returned something other than its ``result_type``
+    (results of a plugin the engine disabled are ``None`` and not checked)."""
+    for index, results in enumerate(run.results):
+        for name, analyzer in analyzers.items():
+            value = results.get(name)
+            if name not in run.disabled and not conforms(value, analyzer.result_type):
+                raise TypeError(f"{name} returned {type(value).__name__} on frame {index}, "
+                                f"but declares result_type = {analyzer.result_type!r}")
 
 
 def _add_required(analyzers: dict[str, Analyzer], effects: list[Effect],

@@ -64,8 +64,9 @@ class Plan:
     notes: dict[str, object] = field(default_factory=dict)
 
 
-class Scheduler(Protocol):
-    """What the loop needs from a scheduler."""
+class Planner(Protocol):
+    """The least a scheduler must do: ``plan`` each frame and hear how long it took. Objects with
+    only these two methods are accepted wherever a ``Scheduler`` is (``as_scheduler``)."""
 
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         """Decide for the frame in ``ctx``; may also set analyzer levels and effect options."""
@@ -77,7 +78,51 @@ class Scheduler(Protocol):
         ...
 
 
-class RunEverything:
+class Scheduler:
+    """What the loop calls on a scheduler. Subclasses implement ``plan`` and may override the rest.
+
+    ``overlap``: run analyzers on a worker thread one frame ahead of rendering (``[scheduler] overlap``).
+    """
+
+    overlap: bool = False
+
+    def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
+        """Decide for the frame in ``ctx``; may also set analyzer levels and effect options."""
+        raise NotImplementedError
+
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        """Record the whole frame's time and, per plugin name, ``(ms, level)``: what it took on this
+        frame at which level (``None``: an analyzer that carried its last result forward)."""
+
+    def close(self) -> None:
+        """Called once after the last frame (stop helper threads). Default: nothing to release."""
+
+    def summary(self) -> dict[str, Any] | None:
+        """What it decided over the run, for the run summary's ``scheduler`` (``None``: nothing)."""
+        return None
+
+
+class _Adopted(Scheduler):
+    """A ``Planner`` that is not a ``Scheduler``, with the defaults for the rest."""
+
+    def __init__(self, planner: Planner) -> None:
+        self.planner = planner
+
+    def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
+        return self.planner.plan(ctx, analyzers, effects)
+
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        self.planner.frame_done(total_ms, costs)
+
+
+def as_scheduler(scheduler: Scheduler | Planner | None) -> Scheduler:
+    """``scheduler`` as a ``Scheduler``: ``None`` is ``RunEverything``, a bare ``Planner`` is adopted."""
+    if scheduler is None:
+        return RunEverything()
+    return scheduler if isinstance(scheduler, Scheduler) else _Adopted(scheduler)
+
+
+class RunEverything(Scheduler):
     """No budget: every analyzer fresh, every frame."""
 
     def __init__(self, overlap: bool = False) -> None:
@@ -85,9 +130,6 @@ class RunEverything:
 
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         return Plan(set(analyzers))
-
-    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
-        pass
 
 
 @dataclass(slots=True)
@@ -123,7 +165,7 @@ class _Unit:
         return {name: n for name, n in zip((*self.levels, "reused", "unchanged"), self.tally, strict=True) if n}
 
 
-class BudgetScheduler:
+class BudgetScheduler(Scheduler):
     """Keeps frame time within ``budget_ms`` by lowering levels and reusing analyzer results.
 
     Every frame it starts from full quality (every analyzer fresh at its best allowed level,
@@ -172,7 +214,7 @@ class BudgetScheduler:
     def _unit(self, obj: Analyzer | Effect, analyzer: bool) -> _Unit:
         unit = self.units.get(obj.name)
         if unit is None:
-            levels = tuple(getattr(obj, "levels", ("full",)))
+            levels = tuple(obj.levels)
             capped = self.cap.get(obj.name, levels[0])
             if capped not in levels:
                 raise ConfigError(f"[scheduler] cap: {obj.name} has no level {capped!r}",
@@ -180,7 +222,7 @@ class BudgetScheduler:
             unit = self.units[obj.name] = _Unit(obj.name, levels, levels.index(capped),
                                                 float(self.priority.get(obj.name, 1.0)), analyzer,
                                                 slot=len(self.units) % REPRICE_FRAMES, tally=[0] * (len(levels) + 2))
-            unit.level = levels.index(getattr(obj, "level", levels[0]))
+            unit.level = levels.index(obj.level)
             self._reprice(unit)
         return unit
 

@@ -67,6 +67,7 @@ class ExpressionsAnalyzer(Analyzer):
     """
 
     name = "expressions"
+    result_type = list[Expressions]
     requires: ClassVar[tuple[str, ...]] = ("faces",)
     options: ClassVar[dict[str, Option]] = {
         "calibration_s": Option(2.0, "seconds of each new face used to learn its neutral", min=0.0, max=60.0),

@@ -19,7 +19,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import write_image
 from edgefx.plugins.face_mask.assets import assets_dir, available, save_asset
 from edgefx.plugins.face_mask.paint import ACCESSORIES, MASKS
-from edgefx.plugins.faces import regions as mesh
+from edgefx.vision import face_mesh as mesh
 
 CANVAS = (320, 520)
 """Width and height of the canonical reference canvas (room above the head for hats)."""

@@ -15,7 +15,8 @@ from edgefx.options import Option
 from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import two_hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker
-from edgefx.plugins.hands.tracker import Hand, HandTracker
+from edgefx.plugins.hands.tracker import HandTracker
+from edgefx.results import Hand
 from edgefx.runtime.holds import Holds
 from edgefx.vision.one_euro import FilterParams
 
@@ -37,6 +38,7 @@ class HandsAnalyzer(Analyzer):
     """
 
     name = "hands"
+    result_type = list[Hand]
     levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_INTERVALS)
     options: ClassVar[dict[str, Option]] = {
         "model": Option("lite", "models: 'lite' (faster) or 'full' (palm detector and landmarks)",

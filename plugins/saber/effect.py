@@ -14,7 +14,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.saber.blade import GLOW_RADII, Blade, draw_blade, parse_colour
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 from edgefx.runtime.triggers import event_word
 
 ACTIONS = ("ignite", "retract", "toggle")
