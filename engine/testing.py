@@ -94,6 +94,26 @@ def sample_clip(path: str | Path, seconds: float = 1.0, fps: int = 30, size: tup
     return write_clip(sample_frames(max(1, round(seconds * fps)), size, name), path, fps)
 
 
+FACE_CENTRE = (225.0, 125.0)
+"""Roughly the astronaut's face centre in scikit-image's 512x512 photo."""
+
+
+def moving_face_frames(width: int, height: int, count: int) -> list[np.ndarray]:
+    """``count`` BGR frames of the scikit-image astronaut photo, its face (about a third of the frame
+    height) sliding and turning slowly on a grey canvas."""
+    face = photo("astronaut")
+    scale = 2.2 * height / 720
+    frames = []
+    for i in range(count):
+        phase = 2 * math.pi * i / max(1, count)
+        m = cv2.getRotationMatrix2D(FACE_CENTRE, 8 * math.sin(phase), scale)
+        x = width / 2 + 0.2 * width * math.sin(phase) - FACE_CENTRE[0]
+        y = height / 2 + 0.05 * height * math.cos(phase) - FACE_CENTRE[1]
+        m[:, 2] += (x, y)
+        frames.append(cv2.warpAffine(face, m, (width, height), borderValue=(90, 90, 90)))
+    return frames
+
+
 def write_clip(images: Sequence[np.ndarray], path: str | Path, fps: int = 30, crf: int | None = None) -> Path:
     """Encode BGR uint8 ``images`` (all one size) as H.264 4:2:0 with PyAV (x264's default quality, or
     ``crf``); returns ``path``."""
@@ -245,6 +265,16 @@ def _check_result_types(run: PluginRun, analyzers: Mapping[str, Analyzer]) -> No
             if name not in run.disabled and not conforms(value, analyzer.result_type):
                 raise TypeError(f"{name} returned {type(value).__name__} on frame {index}, "
                                 f"but declares result_type = {analyzer.result_type!r}")
+
+
+def installed_analyzer(name: str, options: Mapping[str, Any] | None = None, registry: Any = None) -> Analyzer:
+    """A new analyzer ``name`` from the installed plugins (``registry``, default: all installed), with
+    ``options``: how one plugin's code (a benchmark, a tool) uses another plugin's analyzer without
+    importing that plugin. Call ``start()`` on it before ``analyze``."""
+    if registry is None:
+        from edgefx.registry import Registry
+        registry = Registry()
+    return registry.analyzer(name)(options or {})
 
 
 def _add_required(analyzers: dict[str, Analyzer], effects: list[Effect],

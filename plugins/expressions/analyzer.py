@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edgefx.contract import Analyzer
-from edgefx.events import EventBus
+from edgefx.events import EventBus, Holds
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -20,7 +20,6 @@ from edgefx.plugins.expressions.rules import (
     face_expressions,
     head_motion,
 )
-from edgefx.runtime.holds import Holds
 
 LID_SAMPLE_EVERY = 8
 """With ``winks``, while calibrating, the iris model measures the eyes on every 8th frame (the first

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edgefx.contract import Analyzer
-from edgefx.events import EventBus
+from edgefx.events import EventBus, Holds
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -17,7 +17,6 @@ from edgefx.plugins.hands.gestures import two_hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker
 from edgefx.plugins.hands.tracker import HandTracker
 from edgefx.results import Hand
-from edgefx.runtime.holds import Holds
 from edgefx.vision.one_euro import FilterParams
 
 LEVEL_INTERVALS = {"full": (1, 1, 1), "balanced": (2, 1.5, 2), "lite": (4, 2, 3)}
