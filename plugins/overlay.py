@@ -19,13 +19,15 @@ from edgefx import hookimpl
 from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
+from edgefx.runtime.metrics import percentile
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def stats_lines(frame_ms: list[float], fps: float, notes: dict[str, Any], dropped: int) -> list[str]:
     """The overlay's text: one line each for speed, budget, degraded levels and reused results."""
-    p50, p99 = (np.percentile(frame_ms, (50, 99)) if frame_ms else (0.0, 0.0))
+    ordered = sorted(frame_ms)
+    p50, p99 = (percentile(ordered, 0.5), percentile(ordered, 0.99)) if ordered else (0.0, 0.0)
     lines = [f"{fps:5.1f} fps  frame p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  dropped {dropped}"]
     budget = notes.get("budget_ms")
     lines.append(f"budget {budget:.1f} ms" if budget else "budget: none (full quality)")

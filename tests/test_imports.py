@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_PACKAGES = ("edgefx.vision", "edgefx.inference", "edgefx.io")
 """Libraries plugins may use besides the top-level modules: pixel helpers, models, sources and sinks."""
-FRONT_ENDS = {"control": ("edgefx.control",)}
-"""Built-in plugins that are the front of an engine package (the ``control`` plugin starts the panel)."""
+FRONT_ENDS = {"control": ("edgefx.control",), "overlay": ("edgefx.runtime.metrics",)}
+"""Built-in plugins that are the front of an engine part: ``control`` starts the panel, the ``stats``
+overlay draws the run's metrics."""
 
 
 def modules() -> dict[str, Path]:
@@ -95,7 +96,8 @@ def allowed_for_plugin(plugin: str, target: str) -> bool:
 
 
 def test_the_walk_sees_the_package():
-    assert {"edgefx.contract", "edgefx.results", "edgefx.runtime.pipeline", "edgefx.plugins.faces.tracker"} <= set(GRAPH)
+    assert {"edgefx.contract", "edgefx.results", "edgefx.runtime.pipeline",
+            "edgefx.plugins.faces.tracker"} <= set(GRAPH)
     assert "edgefx.results" in GRAPH["edgefx.plugins.faces.tracker"]
     assert "edgefx.plugins.faces.tracker" in GRAPH["edgefx.plugins.faces.analyzer"]
 

@@ -9,7 +9,6 @@ useful) of many repetitions, and ratios measured in the same run.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+
+from edgefx.runtime.metrics import percentile
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,5 @@ def time_ms(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
 def summarize_ms(samples: list[float]) -> dict[str, float]:
     """Median, p90 and p99 of a list of milliseconds, rounded to 3 decimals."""
     ordered = sorted(samples)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-    return {"median_ms": round(statistics.median(ordered), 3), "p90_ms": round(pct(90), 3),
-            "p99_ms": round(pct(99), 3), "n": len(ordered)}
+    return {"median_ms": round(percentile(ordered, 0.5), 3), "p90_ms": round(percentile(ordered, 0.9), 3),
+            "p99_ms": round(percentile(ordered, 0.99), 3), "n": len(ordered)}
