@@ -56,7 +56,8 @@ class SortedWindow:
         insort(self.ordered, value)
 
     def percentile(self, share: float) -> float:
-        """The value at ``share`` (0-1) of the sorted window (``percentile``, a measured value; the window must not be empty)."""
+        """The value at ``share`` (0-1) of the sorted window (``percentile``, a measured value; the
+        window must not be empty)."""
         return percentile(self.ordered, share, measured=True)
 
 
