@@ -1,4 +1,5 @@
-"""The ``person`` result and the temporal smoothing of the model's probability map."""
+"""The temporal smoothing of the person model's probability map (the result, ``PersonMask``, is in
+``edgefx.results``)."""
 
 from __future__ import annotations
 
