@@ -53,6 +53,23 @@ def _rounded(p50: float, p90: float, p99: float, top: float, mean: float) -> dic
             "mean": round(mean, 3)}
 
 
+class RateMeter:
+    """Events per second over the last ``window`` of them (frames drawn, frames sent): the one fps
+    meter (the stats overlay and the control panel use it)."""
+
+    def __init__(self, window: int = 60) -> None:
+        self.stamps: deque[float] = deque(maxlen=window)
+
+    def tick(self) -> None:
+        """One event now."""
+        self.stamps.append(time.perf_counter())
+
+    def per_second(self) -> float:
+        """The rate over the kept events (0 with fewer than two)."""
+        stamps = list(self.stamps)
+        return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else 0.0
+
+
 class Distribution:
     """Every value of one timing (ms) of a run of any length, in bounded memory.
 
