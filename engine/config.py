@@ -30,7 +30,7 @@ from typing import Any
 from edgefx.control.options import CONTROL_OPTIONS, check_token
 from edgefx.errors import ConfigError
 from edgefx.options import Option, did_you_mean, resolve_options
-from edgefx.scheduling.scheduler import SCHEDULER_OPTIONS
+from edgefx.scheduling.options import SCHEDULER_OPTIONS
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from edgefx.errors import ConfigError
-from edgefx.events import Event
+from edgefx.events import Event, EventBus
 from edgefx.frame import Frame, FrameContext, View
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option, resolve_options
+
+if TYPE_CHECKING:
+    import av
 
 
 class Layer(enum.IntEnum):
@@ -33,16 +36,31 @@ class Layer(enum.IntEnum):
 
 
 class Configurable:
-    """Something with a ``name`` and declared ``options``; ``settings`` holds validated values."""
+    """Something with a ``name`` and declared ``options``; ``settings`` holds validated values.
+
+    ``bus`` is the run's ``EventBus``, handed over by the loop before ``start`` (``None`` outside a
+    run): publish events on it (a heard keyword, a held gesture).
+    """
 
     name: ClassVar[str]
     options: ClassVar[Mapping[str, Option]] = {}
+    bus: EventBus | None = None
     #: Typical cost per frame in ms; a frame far over it is reported as an overrun
     #: (``edgefx.runtime.isolation``). ``None``: the frame budget is the yardstick.
     expected_ms: ClassVar[float | None] = None
 
+    levels: ClassVar[tuple[str, ...]] = ("full",)
+    """Quality levels from best to cheapest; the scheduler picks one with ``set_level``."""
+
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = resolve_options(self.name, self.options, settings or {})
+        self.level = self.levels[0]
+
+    def set_level(self, level: str) -> None:
+        """Switch quality level; ``level`` is one of ``levels``."""
+        if level not in self.levels:
+            raise ValueError(f"{self.name}: unknown level {level!r}; levels are {self.levels}")
+        self.level = level
 
     def set_option(self, key: str, value: Any) -> None:
         """Change one option while running (validated like at start). When ``option_changed`` refuses
@@ -77,26 +95,28 @@ class Analyzer(Configurable):
     """
 
     requires: ClassVar[tuple[str, ...]] = ()
-    levels: ClassVar[tuple[str, ...]] = ("full",)
+    result_type: ClassVar[Any] = object
+    """What ``analyze`` and ``carry`` return, as a type expression (``list[Face]``, ``PersonMask``,
+    ``Saber | None``; the shared ones are in ``edgefx.results``). ``edgefx.testing.run_plugin``
+    checks every result against it (``edgefx.results.conforms``)."""
     audio_lookahead: ClassVar[float] = 0.0
-    """Audio analyzers (those with ``on_audio``): seconds of audio past a frame's time that
+    """Audio analyzers (those overriding ``on_audio``): seconds of audio past a frame's time that
     must have been delivered before that frame is analyzed, on file inputs. The loop holds
     video frames back that long so an event lands on the frame where it happened.
     Live inputs ignore it (events fire as soon as they are heard)."""
 
-    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
-        super().__init__(settings)
-        self.level = self.levels[0]
-
-    def set_level(self, level: str) -> None:
-        """Switch quality level; ``level`` is one of ``levels``."""
-        if level not in self.levels:
-            raise ValueError(f"{self.name}: unknown level {level!r}; levels are {self.levels}")
-        self.level = level
-
     def analyze(self, frame: Frame, ctx: FrameContext) -> Any:
         """Compute a fresh result for ``frame``. ``frame.image`` must not be modified."""
         raise NotImplementedError
+
+    def on_audio(self, frame: av.AudioFrame) -> None:
+        """Receive each decoded audio frame of the input, in order, on the loop thread (never while
+        ``analyze`` runs). Override it to analyze sound; the default ignores audio."""
+
+    @property
+    def hears_audio(self) -> bool:
+        """Whether this analyzer overrides ``on_audio`` (the loop hands audio only to those)."""
+        return type(self).on_audio is not Analyzer.on_audio
 
     def carry(self, frame: Frame, ctx: FrameContext, last: Any) -> Any:
         """Return a result for ``frame`` without running the model; default: reuse ``last``."""
@@ -125,18 +145,10 @@ class Effect(Configurable):
 
     layer: ClassVar[Layer] = Layer.FOREGROUND
     requires: ClassVar[tuple[str, ...]] = ()
-    levels: ClassVar[tuple[str, ...]] = ("full",)
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.enabled = True
-        self.level = self.levels[0]
-
-    def set_level(self, level: str) -> None:
-        """Switch quality level; ``level`` is one of ``levels``."""
-        if level not in self.levels:
-            raise ValueError(f"{self.name}: unknown level {level!r}; levels are {self.levels}")
-        self.level = level
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
         """Draw on ``frame.image`` in place."""

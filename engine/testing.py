@@ -30,6 +30,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import Sink
 from edgefx.io.source import Item, Source
+from edgefx.results import conforms
 from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.pipeline import Pipeline
 from edgefx.scheduling.scheduler import Scheduler
@@ -91,6 +92,26 @@ def sample_clip(path: str | Path, seconds: float = 1.0, fps: int = 30, size: tup
                 name: str = "astronaut") -> Path:
     """Encode ``sample_frames`` of the real photo ``name`` as an H.264 file with PyAV; returns ``path``."""
     return write_clip(sample_frames(max(1, round(seconds * fps)), size, name), path, fps)
+
+
+FACE_CENTRE = (225.0, 125.0)
+"""Roughly the astronaut's face centre in scikit-image's 512x512 photo."""
+
+
+def moving_face_frames(width: int, height: int, count: int) -> list[np.ndarray]:
+    """``count`` BGR frames of the scikit-image astronaut photo, its face (about a third of the frame
+    height) sliding and turning slowly on a grey canvas."""
+    face = photo("astronaut")
+    scale = 2.2 * height / 720
+    frames = []
+    for i in range(count):
+        phase = 2 * math.pi * i / max(1, count)
+        m = cv2.getRotationMatrix2D(FACE_CENTRE, 8 * math.sin(phase), scale)
+        x = width / 2 + 0.2 * width * math.sin(phase) - FACE_CENTRE[0]
+        y = height / 2 + 0.05 * height * math.cos(phase) - FACE_CENTRE[1]
+        m[:, 2] += (x, y)
+        frames.append(cv2.warpAffine(face, m, (width, height), borderValue=(90, 90, 90)))
+    return frames
 
 
 def write_clip(images: Sequence[np.ndarray], path: str | Path, fps: int = 30, crf: int | None = None) -> Path:
@@ -204,6 +225,7 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
     ``plugins`` are classes (created with ``options[name]``) or ready objects. Analyzers an effect
     ``requires`` that are not given are taken from the installed plugins (``registry``).
     ``events`` are published on the bus before the first frame (timed ones arrive at their frame).
+    Every analyzer result is checked against the analyzer's ``result_type`` (``TypeError`` if not).
     """
     options = options or {}
     images = sample_frames(frames, size) if isinstance(frames, int) else list(frames)
@@ -215,7 +237,7 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
     for event in events:
         bus.publish(event)
     sink = CollectSink(keep_images)
-    pipeline = Pipeline(ArraySource(images, clock or FakeClock()), None, analyzers, effects, bus=bus,
+    pipeline = Pipeline(ArraySource(images, clock or FakeClock()), sink, analyzers, effects, bus=bus,
                         scheduler=scheduler, max_failures=max_failures, keep_frames=None)
     run = PluginRun(inputs=images, images=sink.images, pipeline=pipeline)
 
@@ -225,13 +247,34 @@ def run_plugin(*plugins: PluginLike, frames: int | Sequence[np.ndarray] = 30, si
         run.events.append(list(ctx.events))
 
     pipeline.start()
-    pipeline.sink = sink
     try:
         pipeline.run(on_frame=on_frame)
     finally:
         pipeline.close()
     run.summary = pipeline.summary()
+    _check_result_types(run, analyzers)
     return run
+
+
+def _check_result_types(run: PluginRun, analyzers: Mapping[str, Analyzer]) -> None:
+    """Raise ``TypeError`` when an analyzer returned something other than its ``result_type``
+    (results of a plugin the engine disabled are ``None`` and not checked)."""
+    for index, results in enumerate(run.results):
+        for name, analyzer in analyzers.items():
+            value = results.get(name)
+            if name not in run.disabled and not conforms(value, analyzer.result_type):
+                raise TypeError(f"{name} returned {type(value).__name__} on frame {index}, "
+                                f"but declares result_type = {analyzer.result_type!r}")
+
+
+def installed_analyzer(name: str, options: Mapping[str, Any] | None = None, registry: Any = None) -> Analyzer:
+    """A new analyzer ``name`` from the installed plugins (``registry``, default: all installed), with
+    ``options``: how one plugin's code (a benchmark, a tool) uses another plugin's analyzer without
+    importing that plugin. Call ``start()`` on it before ``analyze``."""
+    if registry is None:
+        from edgefx.registry import Registry
+        registry = Registry()
+    return registry.analyzer(name)(options or {})
 
 
 def _add_required(analyzers: dict[str, Analyzer], effects: list[Effect],

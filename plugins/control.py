@@ -28,7 +28,7 @@ def edgefx_startup(pipeline):
                            cfg["hosts"])
     server.start()
     _servers[id(pipeline)] = server
-    pipeline.frame_observers.append(server.preview.offer)
+    pipeline.frame_observers.append(server.preview.observe)
 
 
 @hookimpl

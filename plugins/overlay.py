@@ -8,8 +8,6 @@ between only the cached lines are drawn, so the overlay costs a fraction of a mi
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from typing import Any, ClassVar
 
 import cv2
@@ -19,13 +17,15 @@ from edgefx import hookimpl
 from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
+from edgefx.runtime.metrics import RateMeter, percentile
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def stats_lines(frame_ms: list[float], fps: float, notes: dict[str, Any], dropped: int) -> list[str]:
     """The overlay's text: one line each for speed, budget, degraded levels and reused results."""
-    p50, p99 = (np.percentile(frame_ms, (50, 99)) if frame_ms else (0.0, 0.0))
+    ordered = sorted(frame_ms)
+    p50, p99 = (percentile(ordered, 0.5), percentile(ordered, 0.99)) if ordered else (0.0, 0.0)
     lines = [f"{fps:5.1f} fps  frame p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  dropped {dropped}"]
     budget = notes.get("budget_ms")
     lines.append(f"budget {budget:.1f} ms" if budget else "budget: none (full quality)")
@@ -53,14 +53,14 @@ class StatsOverlay(Effect):
         self.pipeline: Any = None
         self.lines: list[str] = []
         self.count = 0
-        self.stamps: deque[float] = deque(maxlen=60)
+        self.rate = RateMeter()
 
     def attach(self, pipeline: Any) -> None:
         """Read frame times and drops from this pipeline (called at startup)."""
         self.pipeline = pipeline
 
     def apply(self, frame: Frame, ctx: FrameContext) -> None:
-        self.stamps.append(time.perf_counter())
+        self.rate.tick()
         if self.count % self.settings["refresh"] == 0:
             self.lines = self._text(ctx)
         self.count += 1
@@ -74,7 +74,7 @@ class StatsOverlay(Effect):
             cv2.putText(frame.image, text, (8, step * (i + 1)), FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
     def _text(self, ctx: FrameContext) -> list[str]:
-        fps = (len(self.stamps) - 1) / (self.stamps[-1] - self.stamps[0]) if len(self.stamps) > 1 else 0.0
+        fps = self.rate.per_second()
         frame_ms: list[float] = []
         dropped = 0
         if self.pipeline is not None:

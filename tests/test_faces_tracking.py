@@ -15,7 +15,7 @@ from conftest import write_clip
 
 from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.faces.analyzer import FacesAnalyzer
-from edgefx.plugins.faces.tracker import Face
+from edgefx.results import Face
 
 FACE_CENTRE = (225.0, 125.0)  # roughly the astronaut's face centre in the 512x512 photo
 SIZE = (1280, 720)

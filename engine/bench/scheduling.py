@@ -239,9 +239,8 @@ def engine_only_ms(width: int, height: int, count: int, out_dir: Path) -> list[f
                                     "input.height": height, "output.url": str(out_dir / "engine_only.mp4")})
     registry = Registry([ep for ep in entry_points(group=GROUP) if ep.name == "io"])
     source = open_source(settings, registry)
-    pipeline = Pipeline(source, None, {}, {})
+    pipeline = Pipeline(source, open_sink(settings, registry, source), {}, {})
     pipeline.start()
-    pipeline.sink = open_sink(settings, registry, source)
     try:
         pipeline.run()
     finally:

@@ -267,7 +267,8 @@ def cmd_analyze(args: argparse.Namespace, registry: Any) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, registry: Any) -> int:
-    from edgefx.bench import BenchSettings, run_benchmarks
+    from edgefx.bench import BenchSettings
+    from edgefx.bench.suite import run_benchmarks
 
     settings = BenchSettings(frames=args.frames, out_dir=args.out, quick=args.quick)
     return run_benchmarks(registry, settings, args.only, list_only=args.list)

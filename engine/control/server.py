@@ -33,15 +33,11 @@ import logging
 import secrets
 import socket
 import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -53,46 +49,26 @@ from edgefx.control.options import check_token
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame
 from edgefx.io.http_guard import IDLE_TIMEOUT, MAX_CONNECTIONS, WILDCARD, HostAllowList
-from edgefx.runtime.metrics import percentiles
+from edgefx.io.mjpeg import CONTENT_TYPE, MjpegBroadcaster, part
+from edgefx.runtime.metrics import RateMeter, percentiles
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REPLY_TIMEOUT = 3.0
 
 
-class Preview:
-    """The newest output frame: copied on the loop thread only while someone watches, at most
-    ``fps`` times a second; JPEG-encoded on the server side. Also counts the output frame rate."""
+class Preview(MjpegBroadcaster):
+    """The newest output frame for the panel (copied on the loop thread only while someone watches,
+    at most ``fps`` times a second; JPEG-encoded on the server side), and the output frame rate."""
 
     def __init__(self, fps: float) -> None:
-        self.period = 1.0 / fps
-        self.watchers = 0
-        self.seq = 0
-        self.stamps: deque[float] = deque(maxlen=60)
-        self._image: np.ndarray | None = None
-        self._taken = 0.0
-        self._lock = threading.Lock()
+        super().__init__(fps, copy=True)
+        self.rate = RateMeter()
 
-    def offer(self, frame: Frame) -> None:
-        """Frame observer (loop thread): remember a copy of the frame when it is due."""
-        now = time.perf_counter()
-        self.stamps.append(now)
-        if self.watchers and now - self._taken >= self.period:
-            image = frame.image.copy()
-            with self._lock:
-                self._image, self.seq, self._taken = image, self.seq + 1, now
-
-    def fps(self) -> float:
-        stamps = list(self.stamps)
-        return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else 0.0
-
-    def jpeg(self) -> bytes | None:
-        with self._lock:
-            image = self._image
-        if image is None:
-            return None
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        return buf.tobytes() if ok else None
+    def observe(self, frame: Frame) -> None:
+        """Frame observer (loop thread): count the frame, keep a copy when it is due."""
+        self.rate.tick()
+        self.offer(frame.image)
 
 
 class ControlServer:
@@ -278,7 +254,8 @@ class ControlServer:
         pipeline = self.pipeline
         frame_ms = percentiles(pipeline.metrics.recent_totals(90))
         sink = pipeline.sink
-        return {"fps": round(self.preview.fps(), 2), "frame_ms": {k: frame_ms.get(k, 0.0) for k in ("p50", "p99")},
+        return {"fps": round(self.preview.rate.per_second(), 2),
+                "frame_ms": {k: frame_ms.get(k, 0.0) for k in ("p50", "p99")},
                 "frames": pipeline.metrics.count, "source_dropped": pipeline.source.dropped,
                 "sink": {"name": sink.name, **sink.stats()}}
 
@@ -295,28 +272,26 @@ class ControlServer:
 
     # -- preview -----------------------------------------------------------------------------------
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame",
-                                               "Cache-Control": "no-store"})
+        response = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
         await response.prepare(request)
         loop = asyncio.get_running_loop()
-        self.preview.watchers += 1
+        self.preview.watch()
         seen = -1
         try:
             while not self._closing:
                 if self.preview.seq != seen and (jpeg := await loop.run_in_executor(None, self.preview.jpeg)):
                     seen = self.preview.seq
-                    await response.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
-                                         % (len(jpeg), jpeg))
+                    await response.write(part(jpeg))
                 await asyncio.sleep(self.preview.period / 2)
         except ConnectionResetError:
             pass
         finally:
-            self.preview.watchers -= 1
+            self.preview.leave()
         return response
 
     async def _snapshot(self, _request: web.Request) -> web.Response:
         """One JPEG of a frame taken after this request arrived (503 when no frame comes in 3 s)."""
-        self.preview.watchers += 1
+        self.preview.watch()
         try:
             start = self.preview.seq
             for _ in range(60):
@@ -325,7 +300,7 @@ class ControlServer:
                 await asyncio.sleep(0.05)
             jpeg = await asyncio.get_running_loop().run_in_executor(None, self.preview.jpeg)
         finally:
-            self.preview.watchers -= 1
+            self.preview.leave()
         if self.preview.seq == start or jpeg is None:
             return web.json_response({"error": "no frame in 3 s: is the input running?"}, status=503)
         return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})

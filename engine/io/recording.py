@@ -16,12 +16,11 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import av
 import av.error
-
-from edgefx import __version__
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,12 @@ FRAGMENT_SECONDS = 0.5
 """Longest stretch of media a crash can lose: fragment (MP4/MOV) and cluster (Matroska) length."""
 SYNC_SECONDS = 1.0
 """How often the file's written data is forced to the disk (``fsync``), for power loss."""
-MARK = f"edgefx {__version__}"
+try:
+    EDGEFX_VERSION = version("edgefx")
+    """The installed edgefx version (``edgefx.__version__``), stamped into every recording."""
+except PackageNotFoundError:  # running from a source tree that is not installed
+    EDGEFX_VERSION = "0.0.0"
+MARK = f"edgefx {EDGEFX_VERSION}"
 """Container ``comment`` that says edgefx wrote the file (an earlier output it may replace)."""
 FRAGMENTED = ("mp4", "mov")
 

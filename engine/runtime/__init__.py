@@ -3,8 +3,8 @@
 - ``runner``: settings -> plugins, source, sinks, pipeline; ``execute`` runs it end to end;
 - ``pipeline``: one frame's trip through the analyzers and effects, in layer order;
 - ``isolation``: the per-plugin ``Guard`` that contains a failing plugin;
-- ``metrics``: per-plugin and per-frame timings, the run summary;
+- ``metrics``: per-plugin and per-frame timings, the run summary, and ``percentile`` (the one
+  percentile rule of edgefx);
 - ``triggers``: ``[[triggers]]`` rules that turn events into effect switches;
-- ``holds``: timed holds on event-driven states;
 - ``watchdog``: notices a stalled loop.
 """

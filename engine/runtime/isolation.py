@@ -120,9 +120,10 @@ class Guard:
         record.in_a_row = 0
         record.recent.append(False)
 
-    def failed(self, name: str, stage: str, frame: Frame, exc: BaseException | str) -> None:
-        """``name`` failed in ``stage`` on ``frame`` (raised ``exc``, or broke the frame as ``exc`` says):
-        log it (the first time with the traceback) and disable the plugin when the policy says so."""
+    def failed(self, name: str, stage: str, frame: Frame | float, exc: BaseException | str) -> None:
+        """``name`` failed in ``stage`` on ``frame`` (or on the audio at that media time in seconds;
+        raised ``exc``, or broke the frame as ``exc`` says): log it (the first time with the traceback)
+        and disable the plugin when the policy says so."""
         record = self._record(name)
         record.in_a_row += 1
         record.total += 1
@@ -131,7 +132,8 @@ class Guard:
         first = record.total == 1
         if first:
             record.first = what
-        log.error("plugin %s failed in %s on frame %d (t=%.3f s): %s%s", name, stage, frame.index, frame.time, what,
+        where = f"audio at {frame:.3f} s" if isinstance(frame, float) else f"frame {frame.index} (t={frame.time:.3f} s)"
+        log.error("plugin %s failed in %s on %s: %s%s", name, stage, where, what,
                   " (its first failure; the traceback follows)" if first and not isinstance(exc, str) else "",
                   exc_info=exc if first and isinstance(exc, BaseException) else None)
         if name in self.disabled:

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,18 +25,49 @@ RECENT_FRAMES = 3600
 """Per-frame records kept when a run does not write them all (two minutes at 30 fps)."""
 
 
-def percentiles(values: list[float] | np.ndarray) -> dict[str, float]:
+def percentile(ordered: Sequence[float], share: float, *, measured: bool = False) -> float:
+    """The value at ``share`` (0-1) of ``ordered`` (sorted, not empty), interpolated linearly between
+    the two nearest values as ``numpy.percentile`` does; ``measured=True``: the value at that rank
+    itself, rounded down (the scheduler prices plugins with a timing that happened). edgefx's one
+    percentile helper: run summaries, the scheduler's cost estimates, ``edgefx bench`` figures and
+    the stats overlay all use it."""
+    if measured:
+        return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))])
+    rank = share * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
+
+
+def percentiles(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     """p50/p90/p99/max/mean of ``values`` (ms), rounded to 3 decimals; empty -> {}."""
     if len(values) == 0:
         return {}
-    arr = np.asarray(values, dtype=np.float64)
-    p50, p90, p99 = np.percentile(arr, [50, 90, 99])
-    return _rounded(float(p50), float(p90), float(p99), float(arr.max()), float(arr.mean()))
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    p50, p90, p99 = (percentile(ordered, share) for share in (0.5, 0.9, 0.99))
+    return _rounded(p50, p90, p99, float(ordered[-1]), float(ordered.mean()))
 
 
 def _rounded(p50: float, p90: float, p99: float, top: float, mean: float) -> dict[str, float]:
     return {"p50": round(p50, 3), "p90": round(p90, 3), "p99": round(p99, 3), "max": round(top, 3),
             "mean": round(mean, 3)}
+
+
+class RateMeter:
+    """Events per second over the last ``window`` of them (frames drawn, frames sent): the one fps
+    meter (the stats overlay and the control panel use it)."""
+
+    def __init__(self, window: int = 60) -> None:
+        self.stamps: deque[float] = deque(maxlen=window)
+
+    def tick(self) -> None:
+        """One event now."""
+        self.stamps.append(time.perf_counter())
+
+    def per_second(self) -> float:
+        """The rate over the kept events (0 with fewer than two)."""
+        stamps = list(self.stamps)
+        return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else 0.0
 
 
 class Distribution:

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import av
 
@@ -31,7 +31,10 @@ from edgefx.io.source import Source
 from edgefx.runtime.dependencies import resolve_analyzers
 from edgefx.runtime.isolation import CONTAINED, FrameCheck, Guard
 from edgefx.runtime.metrics import RECENT_FRAMES, Distribution, Metrics
-from edgefx.scheduling.scheduler import Plan, RunEverything, Scheduler
+from edgefx.scheduling.scheduler import Plan, Planner, Scheduler, as_scheduler
+
+if TYPE_CHECKING:
+    from edgefx.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,9 @@ class Triggers(Protocol):
 
 
 class Pipeline:
-    """One run of the loop. Build it with the opened source, ``start()`` the plugins, set
-    ``sink`` (it may be opened only after the plugins started), then call ``run``.
+    """One run of the loop. Build it with the opened source, ``start()`` the plugins, give it the
+    sink (``attach_sink``: the runner opens the output only after the plugins started, so a plugin
+    that cannot start writes nothing; or pass ``sink`` when it is already open), then call ``run``.
 
     Attributes plugins may use from hooks: ``stream`` (``StreamInfo``), ``bus``,
     ``analyzers`` and ``effects`` (name -> object), ``metrics``, ``guard``, ``settings`` (the run's
@@ -56,33 +60,34 @@ class Pipeline:
 
     def __init__(self, source: Source, sink: Sink | None, analyzers: Mapping[str, Analyzer],
                  effects: Mapping[str, Effect], bus: EventBus | None = None,
-                 scheduler: Scheduler | None = None, triggers: Triggers | None = None,
+                 scheduler: Scheduler | Planner | None = None, triggers: Triggers | None = None,
                  max_failures: int = 5, on_event: Callable[[Event], None] | None = None,
-                 keep_frames: int | None = RECENT_FRAMES) -> None:
+                 keep_frames: int | None = RECENT_FRAMES, settings: Settings | None = None) -> None:
         self.source, self.sink = source, sink
         self.stream = source.info
         order = resolve_analyzers(sorted(analyzers), lambda name: analyzers[name].requires if name in analyzers else ())
         self.analyzers = {name: analyzers[name] for name in order if name in analyzers}
         self.effects = dict(sorted(effects.items(), key=lambda kv: (kv[1].layer, kv[0])))
         self.bus = bus or EventBus()
-        self.scheduler: Scheduler = scheduler or RunEverything()
+        self.scheduler = as_scheduler(scheduler)
         self.triggers = triggers
         self.on_event = on_event
         self.metrics = Metrics(keep_frames)
         self.guard = Guard(max_failures)
-        self.audio_analyzers = [a for a in self.analyzers.values() if hasattr(a, "on_audio")]
+        self.audio_analyzers = [a for a in self.analyzers.values() if a.hears_audio]
         self.last: dict[str, Any] = {}
         self.age: dict[str, int] = {}
         self.lookahead = 0.0
-        self.overlap = bool(getattr(self.scheduler, "overlap", False))
+        self.overlap = bool(self.scheduler.overlap)
         """Analyzers on a worker thread, one frame ahead of rendering (``[scheduler] overlap``)."""
         self.latency_ms = Distribution()
         """Per frame: from taking it from the source to handing it to the sink."""
-        self.settings: Any = None
+        self.settings = settings
         """The run's validated ``Settings`` when started by the runner (plugins read their tables)."""
         self.frame_observers: list[Callable[[Frame], None]] = []
         """Called on the loop thread with each finished frame after the sink (e.g. a live preview);
-        must be quick and must copy what it keeps."""
+        must be quick and must copy what it keeps. One that raises is counted by ``guard`` (as
+        ``observer <its name>``) and, by the same policy as a plugin, dropped."""
         self.output_lock = threading.Lock()
         """Held while a frame is handed to the sink (so the stop watchdog never closes it mid-frame)."""
         self.busy: str | None = None
@@ -118,9 +123,16 @@ class Pipeline:
                                   "-v shows the traceback") from None
             self.busy = None
 
+    def attach_sink(self, sink: Sink) -> Sink:
+        """Give the loop its output, opened after ``start`` (once; returns ``sink``)."""
+        if self.sink is not None:
+            raise RuntimeError("Pipeline already has a sink")
+        self.sink = sink
+        return sink
+
     def close(self) -> None:
-        if hasattr(self.scheduler, "close"):
-            self.scheduler.close()
+        """Stop the scheduler and close every plugin (a plugin failing to close is logged)."""
+        self.scheduler.close()
         for obj in [*self.analyzers.values(), *self.effects.values()]:
             self.busy = obj.name
             try:
@@ -135,7 +147,7 @@ class Pipeline:
         """Process the source until it ends or ``stop`` is set. Raises the source's error (if any)
         after everything processed so far is handed to the sink."""
         if self.sink is None:
-            raise RuntimeError("Pipeline.run needs a sink; set pipeline.sink after start()")
+            raise RuntimeError("Pipeline.run needs a sink; pass it or call attach_sink after start()")
         stop = stop or threading.Event()
         pending: deque[Frame] = deque()
         audio_until = 0.0
@@ -185,8 +197,9 @@ class Pipeline:
             if analyzer.name not in self.guard.disabled:
                 try:
                     analyzer.on_audio(audio)
+                    self.guard.ok(analyzer.name)
                 except CONTAINED as exc:
-                    log.error("plugin %s failed on audio at %.3f s: %s", analyzer.name, float(audio.time or 0), exc)
+                    self.guard.failed(analyzer.name, "on_audio", float(audio.time or 0), exc)
         with self.output_lock:
             self.sink.write_audio(audio)
 
@@ -289,10 +302,21 @@ class Pipeline:
         stages["scheduler"] = (self._plan_s + time.perf_counter() - done) * 1000.0
         self.latency_ms.add((done - arrived) * 1000.0)
         self.metrics.record(frame.index, frame.time, total, stages, ctx.notes)
-        for observe in self.frame_observers:
-            observe(frame)
+        self._observe(frame)
         if on_frame is not None:
             on_frame(frame, ctx)
+
+    def _observe(self, frame: Frame) -> None:
+        """Hand the finished frame to each frame observer still enabled (``guard`` counts failures)."""
+        for observe in self.frame_observers:
+            name = f"observer {getattr(observe, '__qualname__', type(observe).__name__)}"
+            if name in self.guard.disabled:
+                continue
+            try:
+                observe(frame)
+                self.guard.ok(name)
+            except CONTAINED as exc:
+                self.guard.failed(name, "observe", frame, exc)
 
     def _run_analyzer(self, name: str, analyzer: Analyzer, frame: Frame, ctx: FrameContext, fresh: bool) -> float:
         if name in self.guard.disabled:
@@ -360,6 +384,6 @@ class Pipeline:
         summary["overlap"] = self.overlap
         if self.overlap and self.latency_ms.count:  # what running analyzers one frame ahead adds to latency
             summary["added_latency_ms"] = round(summary["latency_ms"]["p50"] - summary["frame_ms"]["p50"], 3)
-        if hasattr(self.scheduler, "summary"):
-            summary["scheduler"] = self.scheduler.summary()
+        if (scheduled := self.scheduler.summary()) is not None:
+            summary["scheduler"] = scheduled
         return summary

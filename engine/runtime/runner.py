@@ -127,14 +127,13 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     try:
         pipeline = Pipeline(source, None, analyzers, effects, scheduler=scheduler, triggers=triggers,
                             max_failures=settings.run["max_failures"], on_event=tell_plugins,
-                            keep_frames=None if settings.run["stats"] else RECENT_FRAMES)
-        pipeline.settings = settings
+                            keep_frames=None if settings.run["stats"] else RECENT_FRAMES, settings=settings)
         with Watchdog(stop, pipeline.output_lock, lambda: pipeline.busy) as watchdog:
             try:
                 pipeline.start()
                 registry.call_safely("edgefx_startup", refusable=True, pipeline=pipeline)
                 try:
-                    sink = watchdog.output = pipeline.sink = open_sink(settings, registry, source)
+                    sink = watchdog.output = pipeline.attach_sink(open_sink(settings, registry, source))
                 except BaseException:  # stop what the startup hooks started
                     registry.call_safely("edgefx_shutdown", pipeline=pipeline, summary=pipeline.summary())
                     raise

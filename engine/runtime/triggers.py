@@ -43,30 +43,21 @@ from typing import Any
 
 from edgefx.contract import Effect
 from edgefx.errors import ConfigError
-from edgefx.events import Event
+from edgefx.events import TRIGGER_EVENTS, Event, event_word
 from edgefx.options import Option, resolve_options
 
 ACTIONS = ("on", "off", "toggle", "pulse", "set")
 SOURCES = ("keyword", "hotkey", "gesture", "expression")
 """What a rule listens for: exactly one of these keys."""
 HELD = ("gesture", "expression")
-"""Sources published while held (``data[source]``, ``who``, ``since``, ``held_s``; ``edgefx.runtime.holds``)."""
+"""Sources published while held (``data[source]``, ``who``, ``since``, ``held_s``; ``edgefx.events.Holds``)."""
 KEYS = {*SOURCES, "effect", "action", "seconds", "option", "value", "debounce", "hold_s", "cooldown_s", "enabled"}
 TIMES = {"seconds": Option(3.0, "pulse: how long the effect stays on", min=0),
          "debounce": Option(0.5, "ignore the same rule again within this many seconds", min=0),
          "hold_s": Option(0.5, "gesture/expression: how long it must be held before the rule fires", min=0),
          "cooldown_s": Option(3.0, "gesture/expression: wait this long before the rule fires again", min=0)}
 """The rule's times, checked by the same validator as every option (finite numbers only)."""
-TRIGGER_EVENTS = ("keyword", "trigger")
-"""Event names triggers listen to; the word is ``data["word"]`` (or ``data["keyword"]``)."""
 REACTION_EVENT = "reaction"
-
-
-def event_word(event: Event) -> str:
-    """The spoken or fired word of a ``keyword``/``trigger`` event, lower case ("" for other events)."""
-    if event.name not in TRIGGER_EVENTS:
-        return ""
-    return str(event.data.get("word", event.data.get("keyword")) or "").strip().lower()
 
 
 @dataclass(frozen=True, slots=True)

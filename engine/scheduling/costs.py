@@ -18,6 +18,8 @@ import math
 from bisect import bisect_left, insort
 from collections import deque
 
+from edgefx.runtime.metrics import percentile
+
 CARRY = "carry"
 """Pseudo-level under which an analyzer's carry-forward path is timed."""
 LOAD_SMOOTHING = 0.3
@@ -30,11 +32,6 @@ LOAD_LIMITS = (0.25, 4.0)
 """Bounds of one timing's contribution to the load index."""
 QUIET_EVERY = 8
 """A key's quiet cost is looked for every this many timings (a median of its window each time)."""
-
-
-def at_share(ordered: list[float], share: float) -> float:
-    """The value at ``share`` (0-1) of the sorted, non-empty ``ordered``, rounded down."""
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class SortedWindow:
@@ -59,8 +56,9 @@ class SortedWindow:
         insort(self.ordered, value)
 
     def percentile(self, share: float) -> float:
-        """The value at ``share`` (0-1) of the sorted window, rounded down (the window must not be empty)."""
-        return at_share(self.ordered, share)
+        """The value at ``share`` (0-1) of the sorted window (``percentile``, a measured value; the
+        window must not be empty)."""
+        return percentile(self.ordered, share, measured=True)
 
 
 class Samples:
@@ -91,7 +89,7 @@ class Samples:
         self.added += 1
         n = len(self.raw)
         if n >= 5 and (n == 5 or self.added % QUIET_EVERY == 0):
-            median = sorted(self.raw)[n // 2]
+            median = percentile(sorted(self.raw), 0.5, measured=True)
             if median < self.quiet:
                 self.quiet = median
         self.last_frame = frame
@@ -101,7 +99,7 @@ class Samples:
         """p90 of the normalised timings, in ms (sorted when first asked for after a new timing:
         timings come every frame, prices are read every few frames)."""
         if self._p90 is None:
-            self._p90 = at_share(sorted(self.ms), 0.9)
+            self._p90 = percentile(sorted(self.ms), 0.9, measured=True)
         return self._p90
 
 

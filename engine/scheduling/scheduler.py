@@ -16,31 +16,9 @@ from typing import Any, Protocol
 from edgefx.contract import Analyzer, Effect
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
-from edgefx.options import Option
 from edgefx.scheduling.costs import CARRY, CostModel, SortedWindow
 from edgefx.scheduling.cpu_share import ThreadFollower
 from edgefx.vision.change import ChangeMeter, thumbnail
-
-SCHEDULER_OPTIONS: dict[str, Option] = {
-    "budget_ms": Option(0.0, "frame time budget in ms (0 = none: everything fresh at its best level)",
-                        min=0, max=10000),
-    "fps_target": Option(0.0, "target frame rate; the budget becomes 1000/fps (the smaller wins with budget_ms)",
-                         min=0, max=240),
-    "priority": Option({}, "weight per plugin name (default 1); higher keeps its quality longer", type=dict),
-    "cap": Option({}, "best level a plugin may use on this device, e.g. {face_mesh = \"lite\"}", type=dict),
-    "max_stale_frames": Option(4, "a result is reused for about this many frames at most to save time (refreshes "
-                                  "falling due together are spread: one frame more per other one due)",
-                               min=0, max=300),
-    "similarity_gate": Option(1.0, "skip an analyzer while the tiny frame has changed since its last run by less "
-                                   "than this (mean absolute difference frame to frame, summed; 0-255; 0 = off)",
-                              min=0, max=255),
-    "gate_max_frames": Option(15, "the similarity gate reuses a result for at most this many frames", min=0, max=600),
-    "overlap": Option(False, "run analyzers on a worker thread while the previous frame renders "
-                             "(the picture is delayed one frame so results stay aligned)"),
-    "window": Option(30, "timings kept per plugin and level for the cost estimates", min=5, max=1000),
-    "follow_cpu_share": Option(True, "while other processes keep CPU cores busy, give OpenCV one thread fewer per "
-                                     "busy core (its parallel steps would wait for a busy core: frame-time spikes)"),
-}
 
 LEVEL_LOSS = 0.5
 """Quality lost by one analyzer level step, relative to reusing a result for one frame."""
@@ -64,8 +42,9 @@ class Plan:
     notes: dict[str, object] = field(default_factory=dict)
 
 
-class Scheduler(Protocol):
-    """What the loop needs from a scheduler."""
+class Planner(Protocol):
+    """The least a scheduler must do: ``plan`` each frame and hear how long it took. Objects with
+    only these two methods are accepted wherever a ``Scheduler`` is (``as_scheduler``)."""
 
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         """Decide for the frame in ``ctx``; may also set analyzer levels and effect options."""
@@ -77,7 +56,51 @@ class Scheduler(Protocol):
         ...
 
 
-class RunEverything:
+class Scheduler:
+    """What the loop calls on a scheduler. Subclasses implement ``plan`` and may override the rest.
+
+    ``overlap``: run analyzers on a worker thread one frame ahead of rendering (``[scheduler] overlap``).
+    """
+
+    overlap: bool = False
+
+    def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
+        """Decide for the frame in ``ctx``; may also set analyzer levels and effect options."""
+        raise NotImplementedError
+
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        """Record the whole frame's time and, per plugin name, ``(ms, level)``: what it took on this
+        frame at which level (``None``: an analyzer that carried its last result forward)."""
+
+    def close(self) -> None:
+        """Called once after the last frame (stop helper threads). Default: nothing to release."""
+
+    def summary(self) -> dict[str, Any] | None:
+        """What it decided over the run, for the run summary's ``scheduler`` (``None``: nothing)."""
+        return None
+
+
+class _Adopted(Scheduler):
+    """A ``Planner`` that is not a ``Scheduler``, with the defaults for the rest."""
+
+    def __init__(self, planner: Planner) -> None:
+        self.planner = planner
+
+    def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
+        return self.planner.plan(ctx, analyzers, effects)
+
+    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
+        self.planner.frame_done(total_ms, costs)
+
+
+def as_scheduler(scheduler: Scheduler | Planner | None) -> Scheduler:
+    """``scheduler`` as a ``Scheduler``: ``None`` is ``RunEverything``, a bare ``Planner`` is adopted."""
+    if scheduler is None:
+        return RunEverything()
+    return scheduler if isinstance(scheduler, Scheduler) else _Adopted(scheduler)
+
+
+class RunEverything(Scheduler):
     """No budget: every analyzer fresh, every frame."""
 
     def __init__(self, overlap: bool = False) -> None:
@@ -85,9 +108,6 @@ class RunEverything:
 
     def plan(self, ctx: FrameContext, analyzers: Mapping[str, Analyzer], effects: Mapping[str, Effect]) -> Plan:
         return Plan(set(analyzers))
-
-    def frame_done(self, total_ms: float, costs: Mapping[str, tuple[float, str | None]]) -> None:
-        pass
 
 
 @dataclass(slots=True)
@@ -123,7 +143,7 @@ class _Unit:
         return {name: n for name, n in zip((*self.levels, "reused", "unchanged"), self.tally, strict=True) if n}
 
 
-class BudgetScheduler:
+class BudgetScheduler(Scheduler):
     """Keeps frame time within ``budget_ms`` by lowering levels and reusing analyzer results.
 
     Every frame it starts from full quality (every analyzer fresh at its best allowed level,
@@ -172,7 +192,7 @@ class BudgetScheduler:
     def _unit(self, obj: Analyzer | Effect, analyzer: bool) -> _Unit:
         unit = self.units.get(obj.name)
         if unit is None:
-            levels = tuple(getattr(obj, "levels", ("full",)))
+            levels = tuple(obj.levels)
             capped = self.cap.get(obj.name, levels[0])
             if capped not in levels:
                 raise ConfigError(f"[scheduler] cap: {obj.name} has no level {capped!r}",
@@ -180,7 +200,7 @@ class BudgetScheduler:
             unit = self.units[obj.name] = _Unit(obj.name, levels, levels.index(capped),
                                                 float(self.priority.get(obj.name, 1.0)), analyzer,
                                                 slot=len(self.units) % REPRICE_FRAMES, tally=[0] * (len(levels) + 2))
-            unit.level = levels.index(getattr(obj, "level", levels[0]))
+            unit.level = levels.index(obj.level)
             self._reprice(unit)
         return unit
 

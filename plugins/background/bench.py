@@ -29,8 +29,7 @@ def bench_background(settings: BenchSettings) -> dict[str, Any]:
 
 def _measure(settings: BenchSettings) -> dict[str, Any]:
     from edgefx.plugins.background.effect import Background
-    from edgefx.plugins.person.analyzer import PersonAnalyzer
-    from edgefx.testing import sample_frames
+    from edgefx.testing import installed_analyzer, sample_frames
 
     size = (settings.width, settings.height)
     count = 40 if settings.quick else 200
@@ -38,7 +37,7 @@ def _measure(settings: BenchSettings) -> dict[str, Any]:
     stream = StreamInfo(size[0], size[1], Fraction(30), Fraction(1, 30), False)
     figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "threads": settings.threads}
     for mode in ("blur", "colour", "desaturate"):
-        analyzer = PersonAnalyzer({"threads": settings.threads})
+        analyzer = installed_analyzer("person", {"threads": settings.threads})
         analyzer.start(stream)
         effect = Background({"mode": mode})
         effect.start(stream)

@@ -14,7 +14,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.background.backdrop import VideoBackdrop, load_image
-from edgefx.plugins.person.mask import PersonMask
+from edgefx.results import PersonMask
 from edgefx.vision.mask_ops import composite, composite_weighted, weighted_blur
 
 CHROMA_GREEN = (0, 177, 64)

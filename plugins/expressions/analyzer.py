@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edgefx.contract import Analyzer
-from edgefx.events import EventBus
+from edgefx.events import EventBus, Holds
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
@@ -20,7 +20,6 @@ from edgefx.plugins.expressions.rules import (
     face_expressions,
     head_motion,
 )
-from edgefx.runtime.holds import Holds
 
 LID_SAMPLE_EVERY = 8
 """With ``winks``, while calibrating, the iris model measures the eyes on every 8th frame (the first
@@ -67,6 +66,7 @@ class ExpressionsAnalyzer(Analyzer):
     """
 
     name = "expressions"
+    result_type = list[Expressions]
     requires: ClassVar[tuple[str, ...]] = ("faces",)
     options: ClassVar[dict[str, Option]] = {
         "calibration_s": Option(2.0, "seconds of each new face used to learn its neutral", min=0.0, max=60.0),

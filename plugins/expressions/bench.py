@@ -16,12 +16,11 @@ def bench_expressions(settings: BenchSettings) -> dict[str, Any]:
     """``expressions.analyze`` per frame on the faces bench's moving astronaut (faces run first,
     untimed), then the face-landmark model's invoke alone."""
     from edgefx.plugins.expressions.analyzer import ExpressionsAnalyzer
-    from edgefx.plugins.faces.analyzer import FacesAnalyzer
-    from edgefx.plugins.faces.bench import moving_face_frames
+    from edgefx.testing import installed_analyzer, moving_face_frames
 
     count = 60 if settings.quick else 200
     frames = moving_face_frames(settings.width, settings.height, count)
-    faces = FacesAnalyzer({"threads": settings.threads, "max_faces": 1})
+    faces = installed_analyzer("faces", {"threads": settings.threads, "max_faces": 1})
     faces.start()
     assert faces.tracker is not None
     model = faces.tracker.landmarker.model

@@ -13,11 +13,10 @@ def bench_face_mask(settings: BenchSettings) -> dict[str, Any]:
     """Median ``apply`` time of each mask (and with accessories) on one tracked face."""
     from edgefx.plugins.face_mask.assets import available
     from edgefx.plugins.face_mask.effect import FaceMask
-    from edgefx.plugins.faces.analyzer import FacesAnalyzer
-    from edgefx.plugins.faces.bench import moving_face_frames
+    from edgefx.testing import installed_analyzer, moving_face_frames
 
     image = moving_face_frames(settings.width, settings.height, 1)[0]
-    analyzer = FacesAnalyzer({"max_faces": 1})
+    analyzer = installed_analyzer("faces", {"max_faces": 1})
     analyzer.start()
     frame = Frame(image.copy(), 0, Fraction(1, 30), 0)
     ctx = FrameContext(frame)

@@ -13,8 +13,8 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.face_mask.assets import AccessoryAsset, MaskAsset, available, check_asset, load_accessory, load_mask
-from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.tracker import Face
+from edgefx.results import Face
+from edgefx.vision import face_mesh as mesh
 from edgefx.vision.blend import blend_rgba
 from edgefx.vision.piecewise_warp import PiecewiseWarp, delaunay_triangles
 

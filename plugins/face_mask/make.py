@@ -19,7 +19,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.io.sink import write_image
 from edgefx.plugins.face_mask.assets import assets_dir, available, save_asset
 from edgefx.plugins.face_mask.paint import ACCESSORIES, MASKS
-from edgefx.plugins.faces import regions as mesh
+from edgefx.vision import face_mesh as mesh
 
 CANVAS = (320, 520)
 """Width and height of the canonical reference canvas (room above the head for hats)."""
@@ -29,10 +29,10 @@ EYES_AT = (160.0, 320.0)
 
 def reference_landmarks(photo: np.ndarray) -> np.ndarray:
     """The 468 landmarks ``(468, 3)`` float32 of the one face in ``photo`` (HxWx3 uint8 BGR), unsmoothed."""
-    from edgefx.plugins.faces.analyzer import FacesAnalyzer
+    from edgefx.testing import installed_analyzer
 
     for model in ("short", "full"):
-        analyzer = FacesAnalyzer({"model": model, "smoothing": False, "max_faces": 1})
+        analyzer = installed_analyzer("faces", {"model": model, "smoothing": False, "max_faces": 1})
         analyzer.start()
         faces = []
         for i in range(3):  # the region settles on the landmarks after a frame or two

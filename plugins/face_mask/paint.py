@@ -11,7 +11,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from edgefx.plugins.faces import regions as mesh
+from edgefx.vision import face_mesh as mesh
 
 AA = cv2.LINE_AA
 

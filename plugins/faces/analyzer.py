@@ -14,7 +14,8 @@ from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.faces.detector import make_detector
 from edgefx.plugins.faces.landmarks import FaceLandmarker
-from edgefx.plugins.faces.tracker import Face, FaceTracker, FilterParams
+from edgefx.plugins.faces.tracker import FaceTracker, FilterParams
+from edgefx.results import Face
 
 LEVEL_INTERVALS = {"full": (1, 1), "balanced": (2, 3), "lite": (4, 6)}
 """Per quality level: (multiplier of ``detect_interval`` while tracking, detector interval while searching)."""
@@ -28,6 +29,7 @@ class FacesAnalyzer(Analyzer):
     """
 
     name = "faces"
+    result_type = list[Face]
     levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_INTERVALS)
     options: ClassVar[dict[str, Option]] = {
         "model": Option("auto", "detector: 'short' (faces within ~2 m), 'full' (up to ~5 m) or 'auto' (short, "

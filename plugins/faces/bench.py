@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from fractions import Fraction
 from typing import Any
 
-import cv2
 import numpy as np
 
 from edgefx.bench import Benchmark, BenchSettings, opencv_threads, summarize_ms, time_ms
 from edgefx.frame import Frame, FrameContext
-
-FACE_CENTRE = (225.0, 125.0)
-"""Roughly the astronaut's face centre in scikit-image's 512x512 photo."""
-
-
-def moving_face_frames(width: int, height: int, count: int) -> list[np.ndarray]:
-    """``count`` BGR frames of the scikit-image astronaut photo, its face (about a third of the frame
-    height) sliding and turning slowly on a grey canvas."""
-    from skimage import data
-
-    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    scale = 2.2 * height / 720
-    frames = []
-    for i in range(count):
-        phase = 2 * math.pi * i / max(1, count)
-        m = cv2.getRotationMatrix2D(FACE_CENTRE, 8 * math.sin(phase), scale)
-        x = width / 2 + 0.2 * width * math.sin(phase) - FACE_CENTRE[0]
-        y = height / 2 + 0.05 * height * math.cos(phase) - FACE_CENTRE[1]
-        m[:, 2] += (x, y)
-        frames.append(cv2.warpAffine(photo, m, (width, height), borderValue=(90, 90, 90)))
-    return frames
+from edgefx.testing import moving_face_frames
 
 
 def bench_faces(settings: BenchSettings) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from edgefx.plugins.faces.detector import AutoDetector, Detection, FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
+from edgefx.results import Face
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
 from edgefx.vision.ssd import box_iou
@@ -19,20 +20,6 @@ NEW_FACE_IOU = 0.3
 """A detection overlapping a tracked face by more than this IoU is that face, not a new one."""
 DUPLICATE_IOU = 0.5
 """Two tracks overlapping by more than this IoU have converged on one face; the younger is dropped."""
-
-
-@dataclass(slots=True)
-class Face:
-    """One tracked face on one frame, in frame pixels.
-
-    ``bbox`` (4,) float32 x0, y0, x1, y1 of the landmarks; ``landmarks`` (468, 3) float32 x, y, z
-    (z: depth relative to the face centre, same scale as x); ``score`` the landmark model's face presence.
-    """
-
-    id: int
-    bbox: np.ndarray
-    score: float
-    landmarks: np.ndarray
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:

@@ -8,15 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edgefx.contract import Analyzer
-from edgefx.events import EventBus
+from edgefx.events import EventBus, Holds
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import two_hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker
-from edgefx.plugins.hands.tracker import Hand, HandTracker
-from edgefx.runtime.holds import Holds
+from edgefx.plugins.hands.tracker import HandTracker
+from edgefx.results import Hand
 from edgefx.vision.one_euro import FilterParams
 
 LEVEL_INTERVALS = {"full": (1, 1, 1), "balanced": (2, 1.5, 2), "lite": (4, 2, 3)}
@@ -37,6 +37,7 @@ class HandsAnalyzer(Analyzer):
     """
 
     name = "hands"
+    result_type = list[Hand]
     levels: ClassVar[tuple[str, ...]] = tuple(LEVEL_INTERVALS)
     options: ClassVar[dict[str, Option]] = {
         "model": Option("lite", "models: 'lite' (faster) or 'full' (palm detector and landmarks)",

@@ -73,12 +73,13 @@ def bench_hands(settings: BenchSettings) -> dict[str, Any]:
     ``search_interval`` frames), each against the face-landmark model's invoke right after each
     frame. Means, not medians: the detector and landmark runs come every few frames. The palm search
     runs on the tracker's worker thread; its CPU time is added to ``cpu_ratio_to_face_invoke``."""
-    from edgefx.plugins.faces.bench import moving_face_frames
-    from edgefx.plugins.faces.landmarks import FaceLandmarker
     from edgefx.plugins.hands.analyzer import HandsAnalyzer
+    from edgefx.testing import installed_analyzer, moving_face_frames
 
     count = 60 if settings.quick else 200
-    face_model = FaceLandmarker(threads=settings.threads).model
+    faces = installed_analyzer("faces", {"threads": settings.threads})
+    faces.start()
+    face_model = faces.tracker.landmarker.model  # the reference: the face-landmark model's invoke
     figures: dict[str, Any] = {"size": f"{settings.width}x{settings.height}", "threads": settings.threads}
     hand = moving_hand_frames(settings.width, settings.height, count)
     scenes = {"tracking": (hand, {}), "no_hand": (moving_face_frames(settings.width, settings.height, count), {}),

@@ -18,6 +18,7 @@ import numpy as np
 from edgefx.plugins.hands.detector import PalmDetection, PalmDetector
 from edgefx.plugins.hands.gestures import hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker, HandResult, roi_from_detection, roi_from_landmarks
+from edgefx.results import Hand
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
 from edgefx.vision.ssd import box_iou
@@ -27,24 +28,6 @@ SAME_HAND_IOU = 0.5
 (MediaPipe's ``AssociationNormRectCalculator`` threshold)."""
 DUPLICATE_IOU = 0.5
 """Two tracks whose landmark boxes overlap by more than this IoU follow one hand; the younger is dropped."""
-
-
-@dataclass(slots=True)
-class Hand:
-    """One tracked hand on one frame, in frame pixels.
-
-    ``landmarks`` (21, 3) float32 x, y, z (MediaPipe's order: wrist, then 4 joints per finger from
-    the thumb; z: depth relative to the wrist, same scale as x); ``score`` the landmark model's hand
-    presence; ``handedness`` "Left" or "Right" as MediaPipe labels it (for a mirrored, selfie picture);
-    ``gesture`` the one-hand gesture it shows (``edgefx.plugins.hands.gestures``) or ``None``.
-    """
-
-    id: int
-    handedness: str
-    score: float
-    landmarks: np.ndarray
-    bbox: np.ndarray
-    gesture: str | None = None
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:

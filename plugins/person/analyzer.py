@@ -16,7 +16,8 @@ from edgefx.inference.models import TFLiteModel
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import write_image
 from edgefx.options import Option
-from edgefx.plugins.person.mask import PersonMask, TemporalSmoother
+from edgefx.plugins.person.mask import TemporalSmoother
+from edgefx.results import PersonMask
 from edgefx.vision.guided_filter import guided_filter
 
 MODELS = {"general": "selfie_segmentation", "landscape": "selfie_segmentation_landscape"}
@@ -35,6 +36,7 @@ class PersonAnalyzer(Analyzer):
     """
 
     name = "person"
+    result_type = PersonMask | None
     levels: ClassVar[tuple[str, ...]] = ("full", "fast", "lite")
     options: ClassVar[dict[str, Option]] = {
         "model": Option("auto", "segmentation model: 'auto' (by aspect ratio), 'general' (256x256) "

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from edgefx.contract import Analyzer, Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.person.analyzer import PersonAnalyzer
-from edgefx.plugins.person.mask import PersonMask
+from edgefx.results import PersonMask
 from edgefx.vision.mask_ops import paste
 
 

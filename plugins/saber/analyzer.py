@@ -16,7 +16,8 @@ from edgefx.options import Option
 from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
 from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
 from edgefx.plugins.saber.motion import MotionHistory, moved
-from edgefx.plugins.saber.tracker import Saber, SaberTracker, Segment, TrackParams
+from edgefx.plugins.saber.tracker import SaberTracker, Segment, TrackParams
+from edgefx.results import Saber
 
 WORK_WIDTH = 320
 """Width of the working image (the frame is downscaled to it). One level only: most of the cost is
@@ -58,6 +59,7 @@ class SaberAnalyzer(Analyzer):
     """
 
     name = "saber"
+    result_type = Saber | None
     expected_ms: ClassVar[float | None] = 3.0
     options: ClassVar[dict[str, Option]] = {
         "color": Option(list(DEFAULT_LAB), "stick colour [L, a, b] (OpenCV 8-bit Lab); `edgefx saber calibrate` "

@@ -50,7 +50,7 @@ def bench_saber_analyzer(settings: BenchSettings) -> dict[str, Any]:
 def bench_saber_render(settings: BenchSettings) -> dict[str, Any]:
     """Median ``apply`` time of the lit blade (with the smear from the previous frame), per level."""
     from edgefx.plugins.saber.effect import SaberEffect
-    from edgefx.plugins.saber.tracker import Saber
+    from edgefx.results import Saber
 
     w, h = settings.width, settings.height
     image = _frames(settings, 1)[0].image

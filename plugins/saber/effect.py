@@ -9,13 +9,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edgefx.contract import Effect, Layer
-from edgefx.events import Event
+from edgefx.events import Event, event_word
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.info import StreamInfo
 from edgefx.options import Option
 from edgefx.plugins.saber.blade import GLOW_RADII, Blade, draw_blade, parse_colour
-from edgefx.plugins.saber.tracker import Saber
-from edgefx.runtime.triggers import event_word
+from edgefx.results import Saber
 
 ACTIONS = ("ignite", "retract", "toggle")
 

@@ -14,7 +14,7 @@ from edgefx.frame import Frame, FrameContext
 from edgefx.plugins.saber.analyzer import SaberAnalyzer
 from edgefx.plugins.saber.color import calibrate_color
 from edgefx.plugins.saber.groundtruth import BACKGROUNDS, TruthFrame, render_sequence
-from edgefx.plugins.saber.tracker import Saber
+from edgefx.results import Saber
 
 SEQUENCES: dict[str, dict[str, Any]] = {
     "sweep-bikes-hand": dict(path="sweep", background="bikes", hand=True, seed=1),

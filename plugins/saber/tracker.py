@@ -9,18 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-
-@dataclass(frozen=True, slots=True)
-class Saber:
-    """The tracked stick in frame pixels: ``base`` (hilt) and ``tip`` as ``(x, y)``, ``confidence`` 0..1
-    (lower while predicted through an occlusion), ``predicted`` (no measurement this frame) and the
-    stick's measured ``width`` in frame pixels (0 when unknown)."""
-
-    base: tuple[float, float]
-    tip: tuple[float, float]
-    confidence: float
-    predicted: bool = False
-    width: float = 0.0
+from edgefx.results import Saber
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,8 @@ import numpy as np
 
 from edgefx.bench import Benchmark, BenchSettings, opencv_threads, summarize_ms
 from edgefx.frame import Frame, FrameContext
+from edgefx.testing import FACE_CENTRE
 
-FACE_CENTRE = (225.0, 125.0)
-"""Roughly the astronaut's face centre in scikit-image's 512x512 photo."""
 LIMITS = {"autoframe": 0.5, "touchup": 1.0, "relight": 0.75}
 """Each effect's cost limit, as a ratio to the landmark model's invoke time."""
 
@@ -46,14 +45,14 @@ def studio_frames(width: int, height: int, count: int, face_px: float = 130.0) -
 def bench_studio(settings: BenchSettings) -> dict[str, Any]:
     """Median ``apply`` time of ``autoframe``, ``touchup`` and ``relight`` per frame, each next to the
     landmark model's ``invoke`` timed right after it; the ratios of the medians are the figures."""
-    from edgefx.plugins.faces.analyzer import FacesAnalyzer
     from edgefx.plugins.studio.autoframe import AutoFrame
     from edgefx.plugins.studio.relight import Relight
     from edgefx.plugins.studio.touchup import TouchUp
+    from edgefx.testing import installed_analyzer
 
     count = 60 if settings.quick else 200
     frames = studio_frames(settings.width, settings.height, count)
-    analyzer = FacesAnalyzer({"threads": settings.threads, "max_faces": 1})
+    analyzer = installed_analyzer("faces", {"threads": settings.threads, "max_faces": 1})
     analyzer.start()
     assert analyzer.tracker is not None
     model = analyzer.tracker.landmarker.model

@@ -74,14 +74,14 @@ def head_sprite() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from skimage import data
 
     from edgefx.frame import Frame, FrameContext
-    from edgefx.plugins.faces.analyzer import FacesAnalyzer
+    from edgefx.testing import installed_analyzer
 
     photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     alpha = np.zeros(photo.shape[:2], np.uint8)
     (cx, cy), (ax, ay) = HEAD
     cv2.ellipse(alpha, (round(cx), round(cy)), (round(ax), round(ay)), 0, 0, 360, 255, -1, cv2.LINE_AA)
     alpha = cv2.GaussianBlur(alpha, (0, 0), 6).astype(np.float32) / 255.0
-    analyzer = FacesAnalyzer({"smoothing": False, "max_faces": 1})
+    analyzer = installed_analyzer("faces", {"smoothing": False, "max_faces": 1})
     analyzer.start()
     faces = []
     for i in range(3):

@@ -20,8 +20,8 @@ import numpy as np
 from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
-from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.tracker import Face
+from edgefx.results import Face
+from edgefx.vision import face_mesh as mesh
 
 SAMPLE = 4
 """The face's luminance is measured every SAMPLE pixels."""

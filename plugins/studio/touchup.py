@@ -19,8 +19,8 @@ import numpy as np
 from edgefx.contract import Effect, Layer
 from edgefx.frame import Frame, FrameContext
 from edgefx.options import Option
-from edgefx.plugins.faces import regions as mesh
-from edgefx.plugins.faces.tracker import Face
+from edgefx.results import Face
+from edgefx.vision import face_mesh as mesh
 from edgefx.vision.guided_filter import guided_filter
 
 LEVEL_WIDTH = {"full": 64, "lite": 32}
