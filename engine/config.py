@@ -42,6 +42,13 @@ def _names(value: list) -> None:
         raise ValueError(f"must list plugin names as strings, not {bad[0]!r}")
 
 
+def _targets(value: list) -> None:
+    """``[output] also``: a list of files and stream URLs."""
+    bad = [item for item in value if not isinstance(item, str) or not item]
+    if bad:
+        raise ValueError(f"must list output files or stream URLs as strings, not {bad[0]!r}")
+
+
 def _frame_rate(value: float) -> None:
     """``[input] fps``: 0 (the input's own) or a real frame rate."""
     if 0 < value < 1:
@@ -61,6 +68,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     },
     "output": {
         "url": Option("out/edgefx.mp4", "output: .mp4/.mkv/.mov path, null, preview[:PORT], or a stream URL"),
+        "also": Option([], "more outputs fed by the same encoder, e.g. [\"rtmp://host/live/key\"] to record "
+                       "and stream at once (files and stream URLs; -o given again)", type=list, validate=_targets),
         "codec": Option("libx264", "video encoder"),
         "preset": Option("veryfast", "x264 speed preset",
                          choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")),
