@@ -63,6 +63,11 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "fps": Option(0.0, "frame rate to ask a camera for (0 = its default)", min=0, max=240, validate=_frame_rate),
         "pixel_format": Option("", "camera pixel format, e.g. mjpeg or yuyv422 (empty = default)"),
         "audio": Option(True, "carry the input's audio through"),
+        "audio_url": Option("", "sound from a second input that goes on air instead of the input's own: a "
+                            "microphone (alsa:default, pulse:default, avfoundation::0, dshow:audio=NAME) or an "
+                            "audio file (empty = none)"),
+        "audio_delay_ms": Option(0.0, "play audio_url's sound this much later (< 0: earlier) to line it up "
+                                 "with the picture", min=-2000, max=2000),
         "threads": Option(0, "decode threads: 0 = a decode thread beside the loop; 1 = a file decoded on "
                           "the loop's own thread, single-threaded (what a batch worker uses)", min=0, max=1),
     },

@@ -67,11 +67,20 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
 
 
 def open_source(settings: Settings, registry: Registry) -> Source:
-    """Open the configured input."""
+    """Open the configured input (with the sound of ``audio_url`` when one is given)."""
     cfg = settings.input
     request = SourceRequest(cfg["width"], cfg["height"], cfg["fps"], cfg["pixel_format"], cfg["audio"],
                             threads=cfg["threads"])
-    return registry.source_for(cfg["url"]).open(cfg["url"], request)
+    source = registry.source_for(cfg["url"]).open(cfg["url"], request)
+    if cfg["audio_url"]:
+        from edgefx.io.audio_input import WithAudio
+
+        try:
+            return WithAudio(source, cfg["audio_url"], cfg["audio_delay_ms"])
+        except BaseException:
+            source.close()
+            raise
+    return source
 
 
 def sink_classes(settings: Settings, registry: Registry) -> list[type[Sink]]:
