@@ -68,6 +68,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
                             "audio file (empty = none)"),
         "audio_delay_ms": Option(0.0, "play audio_url's sound this much later (< 0: earlier) to line it up "
                                  "with the picture", min=-2000, max=2000),
+        "audio_gain_db": Option(0.0, "make audio_url's sound louder (> 0) or softer (< 0), in dB", min=-60, max=30),
+        "audio_mute": Option(False, "silence audio_url's sound (the track stays on air, silent)"),
         "threads": Option(0, "decode threads: 0 = a decode thread beside the loop; 1 = a file decoded on "
                           "the loop's own thread, single-threaded (what a batch worker uses)", min=0, max=1),
     },

@@ -128,3 +128,24 @@ def test_an_audio_input_that_is_neither_file_nor_device_is_refused(tmp_path: Pat
     with pytest.raises(SourceError, match="neither a file nor a capture device") as caught:
         execute(settings, Registry())
     assert "arecord -L" in caught.value.hint
+
+
+def loudest(path: Path) -> tuple[int, float]:
+    """Audio frames in ``path`` and the loudest sample in them."""
+    with av.open(str(path)) as c:
+        frames = [f.to_ndarray() for f in c.decode(audio=0)]
+    return len(frames), float(max(np.abs(f).max() for f in frames))
+
+
+def test_gain_and_mute_change_the_sound_on_air(tmp_path: Path, media) -> None:
+    video, mic = media
+    peaks = {}
+    for name, sets in (("plain", []), ("soft", ["input.audio_gain_db=-6"]), ("muted", ["input.audio_mute=true"])):
+        out = tmp_path / f"{name}.mkv"
+        settings = load_settings(None, {"input.url": str(video), "output.url": str(out),
+                                        "input.audio_url": str(mic)}, sets)
+        execute(settings, Registry())
+        peaks[name] = loudest(out)
+    assert peaks["plain"][0] == peaks["soft"][0] == peaks["muted"][0] > 0  # the track stays, muted too
+    assert 0.4 < peaks["soft"][1] / peaks["plain"][1] < 0.6, peaks  # -6 dB: half the amplitude
+    assert peaks["muted"][1] < 1e-3, peaks

@@ -5,7 +5,9 @@ replaces the video input's own in every output (a webcam has none).
 ``WithAudio`` wraps the video source. Both are opened with PyAV the same way; the audio is
 decoded, resampled to 48 kHz float (what AAC takes) and put on the video's clock: its first
 sample plays with the first video frame, and ``[input] audio_delay_ms`` moves it later (> 0) or
-earlier (< 0) to line it up with a picture that reaches the output late. Audio frames are handed
+earlier (< 0) to line it up with a picture that reaches the output late; ``audio_gain_db`` makes
+it louder or softer and ``audio_mute`` silences it (the track stays, silent, as a muted OBS
+source does: receivers see no change in the stream). Audio frames are handed
 on in media order between the video frames, up to the time of the next frame, so the outputs
 mux them in sync (``docs/streaming.md`` has the measured offset).
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import av
 import av.error
+import numpy as np
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
@@ -56,9 +59,11 @@ class WithAudio(Source):
     name = "with-audio"
     schemes = ()
 
-    def __init__(self, video: Source, spec: str, delay_ms: float = 0.0) -> None:
+    def __init__(self, video: Source, spec: str, delay_ms: float = 0.0, gain_db: float = 0.0,
+                 mute: bool = False) -> None:
         self.video, self.spec = video, spec
         self.delay = delay_ms / 1000.0
+        self.gain = 0.0 if mute else 10 ** (gain_db / 20)
         self.container = open_audio(spec)
         stream = self.container.streams.audio[0]
         layout = "mono" if stream.codec_context.channels == 1 else "stereo"
@@ -103,8 +108,17 @@ class WithAudio(Source):
             self._samples += frame.samples
             if pts + frame.samples <= 0:  # an early start (negative delay) cuts the first sound
                 continue
+            if self.gain != 1.0:
+                frame = self._scaled(frame)
             frame.pts, frame.time_base = pts, Fraction(1, RATE)
             yield frame
+
+    def _scaled(self, frame: av.AudioFrame) -> av.AudioFrame:
+        """``frame`` with its samples times ``gain`` (clipped to full scale)."""
+        samples = np.clip(frame.to_ndarray() * self.gain, -1.0, 1.0).astype(np.float32)
+        scaled = av.AudioFrame.from_ndarray(samples, format="fltp", layout=frame.layout.name)
+        scaled.sample_rate = RATE
+        return scaled
 
     def _resampled(self) -> Iterator[av.AudioFrame]:
         try:

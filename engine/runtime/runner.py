@@ -76,7 +76,7 @@ def open_source(settings: Settings, registry: Registry) -> Source:
         from edgefx.io.audio_input import WithAudio
 
         try:
-            return WithAudio(source, cfg["audio_url"], cfg["audio_delay_ms"])
+            return WithAudio(source, cfg["audio_url"], cfg["audio_delay_ms"], cfg["audio_gain_db"], cfg["audio_mute"])
         except BaseException:
             source.close()
             raise
