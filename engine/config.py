@@ -42,6 +42,13 @@ def _names(value: list) -> None:
         raise ValueError(f"must list plugin names as strings, not {bad[0]!r}")
 
 
+def _targets(value: list) -> None:
+    """``[output] also``: a list of files and stream URLs."""
+    bad = [item for item in value if not isinstance(item, str) or not item]
+    if bad:
+        raise ValueError(f"must list output files or stream URLs as strings, not {bad[0]!r}")
+
+
 def _frame_rate(value: float) -> None:
     """``[input] fps``: 0 (the input's own) or a real frame rate."""
     if 0 < value < 1:
@@ -56,11 +63,20 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "fps": Option(0.0, "frame rate to ask a camera for (0 = its default)", min=0, max=240, validate=_frame_rate),
         "pixel_format": Option("", "camera pixel format, e.g. mjpeg or yuyv422 (empty = default)"),
         "audio": Option(True, "carry the input's audio through"),
+        "audio_url": Option("", "sound from a second input that goes on air instead of the input's own: a "
+                            "microphone (alsa:default, pulse:default, avfoundation::0, dshow:audio=NAME) or an "
+                            "audio file (empty = none)"),
+        "audio_delay_ms": Option(0.0, "play audio_url's sound this much later (< 0: earlier) to line it up "
+                                 "with the picture", min=-2000, max=2000),
+        "audio_gain_db": Option(0.0, "make audio_url's sound louder (> 0) or softer (< 0), in dB", min=-60, max=30),
+        "audio_mute": Option(False, "silence audio_url's sound (the track stays on air, silent)"),
         "threads": Option(0, "decode threads: 0 = a decode thread beside the loop; 1 = a file decoded on "
                           "the loop's own thread, single-threaded (what a batch worker uses)", min=0, max=1),
     },
     "output": {
         "url": Option("out/edgefx.mp4", "output: .mp4/.mkv/.mov path, null, preview[:PORT], or a stream URL"),
+        "also": Option([], "more outputs fed by the same encoder, e.g. [\"rtmp://host/live/key\"] to record "
+                       "and stream at once (files and stream URLs; -o given again)", type=list, validate=_targets),
         "codec": Option("libx264", "video encoder"),
         "preset": Option("veryfast", "x264 speed preset",
                          choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")),

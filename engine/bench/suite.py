@@ -10,6 +10,7 @@ from edgefx.batch.bench import batch_benchmarks
 from edgefx.bench import Benchmark, BenchSettings
 from edgefx.bench.core import core_benchmarks
 from edgefx.bench.latency import latency_benchmarks
+from edgefx.bench.outputs import outputs_benchmarks
 from edgefx.bench.pipeline import pipeline_benchmarks
 from edgefx.bench.scheduling import scheduler_benchmarks
 
@@ -18,7 +19,8 @@ def run_benchmarks(registry: Any, settings: BenchSettings, only: list[str] | Non
                    list_only: bool = False) -> int:
     """Run the engine's benchmarks and every plugin's, print a report, write ``report.json``."""
     benches: list[Benchmark] = [*core_benchmarks(), *pipeline_benchmarks(), *latency_benchmarks(),
-                                  *scheduler_benchmarks(), *batch_benchmarks()]
+                                  *scheduler_benchmarks(), *batch_benchmarks(),
+                                  *outputs_benchmarks()]
     benches.extend(registry.benchmarks())
     if list_only:
         for b in benches:

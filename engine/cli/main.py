@@ -40,7 +40,9 @@ def build_parser(registry: Any | None) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="process an input with effects into an output")
     run.add_argument("-i", "--input", help="file, URL, v4l2:///dev/video0, testsrc:, demo:")
-    run.add_argument("-o", "--output", help="file (.mp4/.mkv/.mov), null, preview[:PORT], stream URL")
+    run.add_argument("-o", "--output", action="append",
+                     help="file (.mp4/.mkv/.mov), null, preview[:PORT], stream URL; give it again to record "
+                          "and stream at once (-o out/rec.mkv -o rtmp://HOST/live/KEY: encoded once)")
     run.add_argument("--effects", type=_csv, help="effects to enable at their defaults: name,name")
     run.add_argument("--stats", help="write per-frame latency and per-plugin timings as JSON here")
     run.add_argument("--contact-sheet", help="write a PNG of sample frames here")
@@ -126,7 +128,9 @@ def cmd_run(args: argparse.Namespace, registry: Any) -> int:
     from edgefx.cli.contact_sheet import ContactSheet, check_sheet_path
     from edgefx.runtime.runner import execute, run_outputs
 
-    settings = _settings(args, registry, {"input.url": args.input, "output.url": args.output,
+    outputs = args.output or [None]
+    settings = _settings(args, registry, {"input.url": args.input, "output.url": outputs[0],
+                                          "output.also": outputs[1:] or None,
                                           "run.effects": args.effects, "run.stats": args.stats,
                                           "scheduler.budget_ms": args.budget_ms,
                                           "scheduler.fps_target": args.fps_target,
@@ -213,6 +217,20 @@ def _control_overrides(address: str | None) -> dict[str, Any]:
     return {"control.enabled": True, "control.host": host.strip("[]") or "127.0.0.1", "control.port": int(port)}
 
 
+def _print_outputs(out: dict[str, Any]) -> None:
+    """Several outputs sharing one encoder: what encoding cost, and each output's own figures."""
+    from edgefx.io.stream import reconnect_text
+
+    total = out["process_cpu_s"]
+    print(f"  encoded once for {len(out['outputs'])} outputs: {out['frames_written']} frames, engine process "
+          f"{total} CPU s ({out['keyframes_forced']} keyframes asked for by a stream)")
+    for target, st in out["outputs"].items():
+        share = f"{100 * st['cpu_s'] / total:.1f}% of the engine's" if total else "-"
+        line = (f"{st['frames_written']} frames sent, {st['dropped']} dropped, {reconnect_text(st)}"
+                if "reconnects" in st else f"{st['frames_written']} frames written")
+        print(f"  -> {target}: {line}; {st['cpu_s']} CPU s ({share})")
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     frame_ms = s.get("frame_ms", {})
     print(f"{s['frames']} frames in {s['wall_s']} s ({s['fps']} fps), frame time p50 {frame_ms.get('p50', 0)} ms"
@@ -228,6 +246,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         from edgefx.io.stream import reconnect_text
 
         print(f"  output: {out['frames_written']} frames sent, {out['dropped']} dropped, {reconnect_text(out)}")
+    if "outputs" in out:
+        _print_outputs(out)
     for name, st in s.get("stages_ms", {}).items():
         print(f"  {name:<16} p50 {st['p50']:>7} ms  p99 {st['p99']:>7} ms")
     stages = s.get("stages", {})

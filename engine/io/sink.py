@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Templates:
+    """The streams of an encoder shared by several outputs, to copy (``add_stream_from_template``)."""
+
+    video: av.VideoStream
+    audio: av.AudioStream | None
+
+
+@dataclass(frozen=True, slots=True)
 class SinkRequest:
     """Encoder settings asked for by the user. ``bitrate`` in kbit/s (0 = quality-based ``crf``)."""
 
@@ -100,17 +108,25 @@ class EncodingSink(Sink):
     output_thread = True
 
     def __init__(self, url: str, fmt: str | None, info: StreamInfo, request: SinkRequest,
-                 container_options: dict[str, str], label: str) -> None:
+                 container_options: dict[str, str], label: str, shared: Templates | None = None) -> None:
         self.label = label
         self.info = info
         try:
             self.container = av.open(url, mode="w", format=fmt, options=container_options)
         except (av.error.FFmpegError, OSError) as exc:
             raise SinkError(f"cannot open output {label}: {exc}", "check the folder exists and is writable") from None
-        self.video = self._add_video(request)
-        self.audio = None
-        if info.audio is not None:
-            self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
+        self.shared = shared
+        """Streams of an encoder shared with other outputs (``edgefx.io.outputs``): this output
+        then encodes nothing and takes packets (``write_packet``)."""
+        self.audio: av.AudioStream | None = None
+        if shared is not None:
+            self.video = self.container.add_stream_from_template(shared.video)
+            if shared.audio is not None:
+                self.audio = self.container.add_stream_from_template(shared.audio)
+        else:
+            self.video = self._add_video(request)
+            if info.audio is not None:
+                self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
         self.origin: float | None = None
         """Media time (s) that becomes 0 in the output."""
         self._last_pts = -1
@@ -156,6 +172,17 @@ class EncodingSink(Sink):
                 return
         self._mux(self.audio.encode(frame))
 
+    def write_packet(self, kind: str, packet: av.Packet) -> None:
+        """Mux a packet of the shared encoder (``kind`` ``video`` or ``audio``): a copy, since
+        muxing takes the packet's data and the other outputs get the same packet."""
+        copy = av.Packet(bytes(packet))
+        copy.pts, copy.dts, copy.time_base, copy.is_keyframe = (packet.pts, packet.dts, packet.time_base,
+                                                                 packet.is_keyframe)
+        copy.stream = self.video if kind == "video" else self.audio
+        self._mux([copy])
+        if kind == "video":
+            self.frames_written += 1
+
     def _mux(self, packets: list[av.Packet]) -> None:
         try:
             self.container.mux(packets)
@@ -168,9 +195,10 @@ class EncodingSink(Sink):
 
     def close(self) -> None:
         try:
-            self._mux(self.video.encode(None))
-            if self.audio is not None:
-                self._mux(self.audio.encode(None))
+            if self.shared is None:  # a shared encoder is flushed by its owner
+                self._mux(self.video.encode(None))
+                if self.audio is not None:
+                    self._mux(self.audio.encode(None))
         finally:
             try:
                 self.container.close()
@@ -190,7 +218,13 @@ class FileSink(EncodingSink):
     extensions: ClassVar[dict[str, str]] = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
     @classmethod
-    def open(cls, target: str, info: StreamInfo, request: SinkRequest) -> Sink:
+    def open(cls, target: str, info: StreamInfo, request: SinkRequest, shared: Templates | None = None) -> Sink:
+        path, fmt = cls.check_path(target)
+        return cls(path, fmt, info, request, shared)
+
+    @classmethod
+    def check_path(cls, target: str) -> tuple[Path, str]:
+        """The file and container format of ``target``, or ``SinkError`` saying what to write."""
         path = Path(target.removeprefix("file://"))
         fmt = cls.extensions.get(path.suffix.lower())
         if fmt is None:
@@ -198,10 +232,11 @@ class FileSink(EncodingSink):
                             "use .mp4, .mkv or .mov, or null / preview")
         if not path.parent.exists():
             raise SinkError(f"output folder {path.parent} does not exist", f"create it: mkdir -p {path.parent}")
-        return cls(path, fmt, info, request)
+        return path, fmt
 
-    def __init__(self, path: Path, fmt: str, info: StreamInfo, request: SinkRequest) -> None:
-        super().__init__(str(path), fmt, info, request, muxer_options(fmt), str(path))
+    def __init__(self, path: Path, fmt: str, info: StreamInfo, request: SinkRequest,
+                 shared: Templates | None = None) -> None:
+        super().__init__(str(path), fmt, info, request, muxer_options(fmt), str(path), shared)
         self.path, self.fmt = path, fmt
         self.container.metadata["comment"] = MARK
         self._sync: DiskSync | None = None

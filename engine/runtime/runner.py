@@ -19,6 +19,7 @@ from edgefx.errors import SourceError
 from edgefx.events import Event
 from edgefx.frame import Frame, FrameContext
 from edgefx.io.output_stage import OutputStage
+from edgefx.io.outputs import SharedOutputs, check_targets, output_targets
 from edgefx.io.pacing import Paced, wants_pacing
 from edgefx.io.protect import check_outputs, local_file
 from edgefx.io.sink import Sink, SinkRequest
@@ -66,19 +67,42 @@ def create_triggers(settings: Settings, effects: dict[str, Effect]) -> Triggers 
 
 
 def open_source(settings: Settings, registry: Registry) -> Source:
-    """Open the configured input."""
+    """Open the configured input (with the sound of ``audio_url`` when one is given)."""
     cfg = settings.input
     request = SourceRequest(cfg["width"], cfg["height"], cfg["fps"], cfg["pixel_format"], cfg["audio"],
                             threads=cfg["threads"])
-    return registry.source_for(cfg["url"]).open(cfg["url"], request)
+    source = registry.source_for(cfg["url"]).open(cfg["url"], request)
+    if cfg["audio_url"]:
+        from edgefx.io.audio_input import WithAudio
+
+        try:
+            return WithAudio(source, cfg["audio_url"], cfg["audio_delay_ms"], cfg["audio_gain_db"], cfg["audio_mute"])
+        except BaseException:
+            source.close()
+            raise
+    return source
+
+
+def sink_classes(settings: Settings, registry: Registry) -> list[type[Sink]]:
+    """The sink class of each configured output; several are checked (``check_targets``) here,
+    before anything is opened."""
+    targets = output_targets(settings.output)
+    classes = [registry.sink_for(target) for target in targets]
+    if len(targets) > 1:
+        check_targets(targets, classes)
+    return classes
 
 
 def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
-    """Open the configured output for the source's stream."""
+    """Open the configured output (several: one ``SharedOutputs``) for the source's stream."""
     cfg = settings.output
     request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
                           threads=cfg["threads"])
-    sink = registry.sink_for(cfg["url"]).open(cfg["url"], source.info, request)
+    targets, classes = output_targets(cfg), sink_classes(settings, registry)
+    if len(targets) > 1:
+        sink: Sink = SharedOutputs.open_all(targets, classes, source.info, request)
+    else:
+        sink = classes[0].open(cfg["url"], source.info, request)
     if settings.run["overlap"] and sink.output_thread:
         return OutputStage(sink, live=source.info.live)
     return sink
@@ -87,8 +111,9 @@ def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
 def run_outputs(settings: Settings) -> dict[str, tuple[Path, str]]:
     """The files a run writes (label -> (path, kind), see ``edgefx.io.protect``)."""
     outputs = {}
-    if (video := local_file(settings.output["url"])) is not None:
-        outputs["output"] = (video, "video")
+    for i, target in enumerate(output_targets(settings.output)):
+        if (video := local_file(target)) is not None:
+            outputs["output" if i == 0 else f"output {i + 1}"] = (video, "video")
     if settings.run["stats"]:
         outputs["--stats"] = (Path(settings.run["stats"]), "stats")
     return outputs
@@ -105,14 +130,14 @@ def execute(settings: Settings, registry: Registry, *, scheduler: Scheduler | No
     file edgefx did not write is refused first (``edgefx.io.protect``)."""
     started = time.perf_counter()
     check_outputs(settings.input["url"], run_outputs(settings), settings.output["overwrite"])
+    classes = sink_classes(settings, registry)
     analyzers, effects = create_plugins(settings, registry)
     triggers = create_triggers(settings, effects)
     if scheduler is None:
         scheduler = create_scheduler(settings.extra.get("scheduler", {}), registry.levels())
-    sink_class = registry.sink_for(settings.output["url"])
     source = open_source(settings, registry)
     stop = threading.Event()
-    if wants_pacing(settings.run["realtime"], source, sink_class):
+    if any(wants_pacing(settings.run["realtime"], source, sink_class) for sink_class in classes):
         source = Paced(source, stop)
     pipeline: Pipeline | None = None
     sink: Sink | None = None
