@@ -3,7 +3,9 @@
 MediaPipe (``mediapipe==0.10.21``, the wheel the models come from) runs in a separate venv, made by
 this script on first use (``MP_VENV``, default ``.mp-venv``), because its pins (NumPy 1, OpenCV
 contrib, protobuf, JAX) do not fit edgefx's venv. The photos are Debian's ``opencv-doc`` (real hands,
-mostly open palms), placed on a 1280x720 canvas at known scales and turns; the landmarks of each
+mostly open palms) and npm ``fingerpose``'s (a fist, pointing, a half-curled index; fetched by
+``tools/registry_media.py``, halved to 240x320 so every placement keeps the whole hand), placed on
+a 1280x720 canvas at known scales and turns; the landmarks of each
 placement (static-image mode: from the palm detection; and tracked over a few frames: from the
 previous landmarks, ``*_tracked``) are written to ``tests/data/hands/reference.json``, so the test
 needs neither the venv nor MediaPipe (CI stays fast), and re-running this script shows whether a
@@ -19,6 +21,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from registry_media import media_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "data" / "hands" / "reference.json"
@@ -37,6 +41,9 @@ PHOTOS = {
     "gb_occlusion": (HTML + "gbocclusion.png", "held_out"),
     "cascade_result": (HTML + "Cascade_Classifier_Tutorial_Result_Haar.jpg", "held_out"),
     "charuco_screen": (HTML + "screen_charuco.jpg", "held_out"),
+    "fingerpose_fist": (str(media_dir() / "fingerpose_fullcurl.jpg"), "held_out"),
+    "fingerpose_pointing": (str(media_dir() / "fingerpose_nocurl.jpg"), "held_out"),
+    "fingerpose_half_curl": (str(media_dir() / "fingerpose_halfcurl.jpg"), "held_out"),
 }
 PLACEMENTS = [(1.0, 0.0), (2.0, 0.0), (1.5, 35.0), (1.8, -60.0), (1.2, 150.0)]
 """(scale, degrees) of each photo about its centre, on a 1280x720 grey canvas."""
@@ -44,6 +51,20 @@ CANVAS = (1280, 720)
 TRACKED_FRAMES = 4
 """Frames of the same still MediaPipe tracks for the ``*_tracked`` landmarks (video mode; its legacy
 hand graph does not smooth)."""
+
+
+MAX_HEIGHT = 600
+"""Taller photos (fingerpose's, 640 high) are halved (area resize) before placing."""
+
+
+def load(path: str):
+    """The photo as BGR pixels (halved if taller than ``MAX_HEIGHT``), or None if it is missing."""
+    import cv2
+
+    image = cv2.imread(path)
+    if image is not None and image.shape[0] > MAX_HEIGHT:
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return image
 
 
 def placed(image, scale: float, degrees: float):
@@ -76,7 +97,9 @@ def main() -> None:
     hands = {(c, s): graph(c, s) for c in (0, 1) for s in (True, False)}
     cases = []
     for name, (path, split) in PHOTOS.items():
-        photo = cv2.imread(path)
+        photo = load(path)
+        if photo is None:
+            raise SystemExit(f"{path} is missing: apt-get install opencv-doc; python3 tools/registry_media.py")
         for scale, degrees in PLACEMENTS:
             image = placed(photo, scale, degrees)
             case = {"photo": name, "file": path, "split": split, "scale": scale, "degrees": degrees}

@@ -20,11 +20,18 @@ GESTURES = ONE_HAND + TWO_HANDS
 FINGERS = {"index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16), "pinky": (17, 18, 19, 20)}
 """Knuckle (MCP), middle joint (PIP), last joint (DIP) and tip of each finger."""
 WRIST, THUMB_MCP, THUMB_IP, THUMB_TIP, INDEX_MCP, INDEX_TIP, MIDDLE_MCP = 0, 2, 3, 4, 5, 8, 9
+ACROSS = (6, 7, 10, 11)
+"""Index and middle fingers' middle and last joints, where a thumb folded across a fist lies."""
 
 EXTENDED_RATIO = 1.15
 """A finger is extended when its tip is this many times farther from the wrist than its middle joint."""
 THUMB_OUT = 0.75
 """The thumb is extended when its tip is this many palm sizes from the index knuckle and straight."""
+THUMB_CLEAR = 0.55
+"""Unless index and middle are both extended, the thumb counts as extended only with its tip this
+many palm sizes clear of their middle and last joints; nearer, it lies folded across them (a fist):
+on fingerpose's real fist and pointing photos the tip is 0.15-0.48 palm sizes from them (and read as
+``thumbs_up`` in 6 of 12 fist landmark sets before this), on opencv-doc's open palms 0.87-1.27."""
 THUMB_VERTICAL = 0.7
 """Thumbs up/down: the thumb's direction is within ~45 degrees of the picture's vertical."""
 OK_TOUCH = 0.4
@@ -52,7 +59,9 @@ def finger_states(points: np.ndarray) -> dict[str, str]:
     out = np.linalg.norm(xy[THUMB_TIP] - xy[INDEX_MCP]) / palm
     straight = np.linalg.norm(xy[THUMB_TIP] - xy[THUMB_MCP]) > 0.9 * (
         np.linalg.norm(xy[THUMB_IP] - xy[THUMB_MCP]) + np.linalg.norm(xy[THUMB_TIP] - xy[THUMB_IP]))
-    states["thumb"] = "extended" if out > THUMB_OUT and straight else "folded" if out < 0.5 else "unsure"
+    clear = min(np.linalg.norm(xy[THUMB_TIP] - xy[j]) for j in ACROSS) / palm
+    across = clear < THUMB_CLEAR and not states["index"] == states["middle"] == "extended"
+    states["thumb"] = "folded" if out < 0.5 or across else "extended" if out > THUMB_OUT and straight else "unsure"
     return states
 
 
