@@ -27,7 +27,7 @@ from edgefx.errors import SourceError
 from edgefx.frame import Frame
 from edgefx.io.audio import mic_format
 from edgefx.io.info import AudioInfo
-from edgefx.io.source import Item, Source
+from edgefx.io.source import Item, Source, WrappedSource
 
 RATE = 48000
 """Sample rate of the sound that goes on air."""
@@ -53,15 +53,15 @@ def open_audio(spec: str) -> av.container.InputContainer:
     return container
 
 
-class WithAudio(Source):
+class WithAudio(WrappedSource):
     """``video``'s frames with the sound of the audio input ``spec`` (see the module)."""
 
     name = "with-audio"
-    schemes = ()
 
     def __init__(self, video: Source, spec: str, delay_ms: float = 0.0, gain_db: float = 0.0,
                  mute: bool = False) -> None:
-        self.video, self.spec = video, spec
+        super().__init__(video)
+        self.spec = spec
         self.delay = delay_ms / 1000.0
         self.gain = 0.0 if mute else 10 ** (gain_db / 20)
         self.container = open_audio(spec)
@@ -76,16 +76,8 @@ class WithAudio(Source):
         """The output sample (at ``RATE``) the audio input's first sample lands on."""
         self._samples = 0
 
-    @property
-    def dropped(self) -> int:  # type: ignore[override]
-        return self.video.dropped
-
-    @property
-    def restamped(self) -> int:  # type: ignore[override]
-        return self.video.restamped
-
     def __iter__(self) -> Iterator[Item]:
-        for item in self.video:
+        for item in self.source:
             if not isinstance(item, Frame):
                 continue  # the audio input replaces the video input's own sound
             if self._start is None:
@@ -129,5 +121,5 @@ class WithAudio(Source):
             raise SourceError(f"reading audio input {self.spec!r} failed: {exc}", "check the device or file") from None
 
     def close(self) -> None:
-        self.video.close()
+        super().close()
         self.container.close()

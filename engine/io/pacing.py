@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import av
 
 from edgefx.frame import Frame
-from edgefx.io.source import Item, Source
+from edgefx.io.source import Item, Source, WrappedSource
 
 MAX_LAG = 0.5
 """Seconds behind the media clock after which pacing starts counting again from now: a run that
@@ -26,23 +26,14 @@ def wants_pacing(setting: str, source: Source, sink_class: type) -> bool:
     return setting == "on" and not source.info.live
 
 
-class Paced(Source):
+class Paced(WrappedSource):
     """Wraps a source and hands each item on at its media time; ``stop`` ends a wait at once."""
 
     name = "paced"
-    schemes = ()
 
     def __init__(self, source: Source, stop: threading.Event) -> None:
-        self.source, self.stop = source, stop
-        self.info = source.info
-
-    @property
-    def dropped(self) -> int:  # type: ignore[override]
-        return self.source.dropped
-
-    @property
-    def restamped(self) -> int:  # type: ignore[override]
-        return self.source.restamped
+        super().__init__(source)
+        self.stop = stop
 
     def __iter__(self) -> Iterator[Item]:
         origin: tuple[float, float] | None = None  # (media time, wall time) pacing counts from
@@ -56,9 +47,6 @@ class Paced(Source):
                 if delay > 0 and self.stop.wait(delay):
                     return
             yield item
-
-    def close(self) -> None:
-        self.source.close()
 
 
 def media_time(item: Item) -> float | None:

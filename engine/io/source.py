@@ -91,6 +91,28 @@ class Source:
         """Stop reading and release the input."""
 
 
+class WrappedSource(Source):
+    """A source that hands on another source's items, changed (pacing, a second audio input):
+    its ``info``, ``dropped`` and ``restamped`` are the wrapped source's, and closing it closes that."""
+
+    schemes = ()
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.info = source.info
+
+    @property
+    def dropped(self) -> int:  # type: ignore[override]
+        return self.source.dropped
+
+    @property
+    def restamped(self) -> int:  # type: ignore[override]
+        return self.source.restamped
+
+    def close(self) -> None:
+        self.source.close()
+
+
 class PyAVSource(Source):
     """Any input FFmpeg can open: decoded on a worker thread, converted once to BGR."""
 
