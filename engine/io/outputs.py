@@ -36,6 +36,7 @@ from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
 from edgefx.io.sink import FileSink, Sink, SinkRequest, Templates, encoder_missing, open_video_encoder
 from edgefx.io.stream import StreamSink, low_latency
+from edgefx.io.timestamps import OutputClock
 
 log = logging.getLogger(__name__)
 
@@ -143,19 +144,15 @@ class SharedOutputs(Sink):
         self.cpu_s = dict.fromkeys(outputs, 0.0)
         self.keyframes_forced = 0
         """Frames made keyframes because a stream asked for one (to resume after a drop or reconnect)."""
-        self.origin: float | None = None
-        self._last_pts = -1
-        self.restamped = 0
+        self.clock = OutputClock(self.info.time_base)
+
+    @property
+    def restamped(self) -> int:
+        """Frames whose timestamp was not newer than the last one's and was moved just after it."""
+        return self.clock.restamped
 
     def write(self, frame: Frame) -> None:
-        if self.origin is None:
-            self.origin = frame.time
-        pts = frame.pts if frame.time_base == self.info.time_base else round(frame.time / self.info.time_base)
-        pts -= round(self.origin / self.info.time_base)
-        if pts <= self._last_pts:  # as EncodingSink.write: never drop, move just after the last one
-            pts = self._last_pts + 1
-            self.restamped += 1
-        self._last_pts = pts
+        pts = self.clock.video_pts(frame)
         picture = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
         picture.pts, picture.time_base = pts, self.info.time_base
         if any([s.keyframe_wanted() for s in self.outputs.values() if isinstance(s, StreamSink)]):
@@ -167,12 +164,8 @@ class SharedOutputs(Sink):
     def write_audio(self, frame: av.AudioFrame) -> None:
         if self.encoder.audio is None:
             return
-        if frame.pts is not None and frame.time_base is not None:
-            if self.origin is None:
-                self.origin = float(frame.pts * frame.time_base)
-            frame.pts -= round(self.origin / frame.time_base)
-            if frame.pts < 0:  # sound from before the outputs' start
-                return
+        if not self.clock.shift_audio(frame):  # sound from before the outputs' start
+            return
         self._deliver("audio", self.encoder.audio.encode(frame))
 
     def _deliver(self, kind: str, packets: list[av.Packet]) -> None:
@@ -205,6 +198,6 @@ class SharedOutputs(Sink):
         for target, sink in self.outputs.items():
             st = sink.stats()
             outputs[target] = {**st, "cpu_s": round(self.cpu_s[target] + st.get("sender_cpu_s", 0.0), 3)}
-        return {"frames_written": self.frames_written, "restamped": self.restamped,
+        return {"frames_written": self.frames_written, "restamped": self.clock.restamped,
                 "process_cpu_s": round(self.process_cpu_s, 3), "keyframes_forced": self.keyframes_forced,
                 "outputs": outputs}

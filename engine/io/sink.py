@@ -20,6 +20,7 @@ from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
 from edgefx.io.recording import FRAGMENTED, MARK, DiskSync, defragment, kept_frames, muxer_options
+from edgefx.io.timestamps import OutputClock
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,8 @@ class EncodingSink(Sink):
             self.video = self._add_video(request)
             if info.audio is not None:
                 self.audio = self.container.add_stream("aac", rate=info.audio.sample_rate, layout=info.audio.layout)
-        self.origin: float | None = None
-        """Media time (s) that becomes 0 in the output."""
-        self._last_pts = -1
-        self.restamped = 0
-        """Frames whose timestamp was not newer than the last one's and was moved just after it."""
+        self.clock = OutputClock(self.info.time_base)
+        """Counts pts from the first item written (see ``edgefx.io.timestamps``)."""
 
     def _add_video(self, request: SinkRequest) -> av.VideoStream:
         try:
@@ -147,15 +145,13 @@ class EncodingSink(Sink):
             raise
         return stream
 
+    @property
+    def restamped(self) -> int:
+        """Frames whose timestamp was not newer than the last one's and was moved just after it."""
+        return self.clock.restamped
+
     def write(self, frame: Frame) -> None:
-        if self.origin is None:
-            self.origin = frame.time
-        pts = frame.pts if frame.time_base == self.info.time_base else round(frame.time / self.info.time_base)
-        pts -= round(self.origin / self.info.time_base)
-        if pts <= self._last_pts:  # a muxer takes only newer timestamps: move it just after, never drop it
-            pts = self._last_pts + 1
-            self.restamped += 1
-        self._last_pts = pts
+        pts = self.clock.video_pts(frame)
         vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
         vf.pts, vf.time_base = pts, self.info.time_base
         self._mux(self.video.encode(vf))
@@ -164,12 +160,8 @@ class EncodingSink(Sink):
     def write_audio(self, frame: av.AudioFrame) -> None:
         if self.audio is None:
             return
-        if frame.pts is not None and frame.time_base is not None:
-            if self.origin is None:
-                self.origin = float(frame.pts * frame.time_base)
-            frame.pts -= round(self.origin / frame.time_base)
-            if frame.pts < 0:  # sound from before the output's start
-                return
+        if not self.clock.shift_audio(frame):  # sound from before the output's start
+            return
         self._mux(self.audio.encode(frame))
 
     def write_packet(self, kind: str, packet: av.Packet) -> None:
@@ -191,7 +183,7 @@ class EncodingSink(Sink):
                             "check free disk space and the output path") from None
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "restamped": self.restamped}
+        return {**super().stats(), "restamped": self.clock.restamped}
 
     def close(self) -> None:
         try:

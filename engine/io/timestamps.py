@@ -1,11 +1,15 @@
-"""Strictly increasing video timestamps from any input, without dropping a frame."""
+"""Strictly increasing video timestamps from any input, and from the first item of an output,
+without dropping a frame."""
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+from fractions import Fraction
 
 import av
+
+from edgefx.frame import Frame
 
 FILE_WINDOW = 4
 """Frames a file input holds back to sort their timestamps (deeper than packed B-frames reorder)."""
@@ -57,3 +61,38 @@ class Restamp:
             self.restamped += 1
         self._last = pts
         return frame
+
+
+class OutputClock:
+    """An output's timestamps, counted from its first item (video or audio), so a recording of a
+    camera starts at 0 rather than at the device clock's offset. Video ``pts`` are strictly
+    increasing: a frame not newer than the last is moved one tick after it, never dropped."""
+
+    def __init__(self, time_base: Fraction) -> None:
+        self.time_base = time_base
+        self.origin: float | None = None
+        """Media time (s) of the output's first item."""
+        self.restamped = 0
+        """Video frames moved to keep ``pts`` increasing."""
+        self._last = -1
+
+    def video_pts(self, frame: Frame) -> int:
+        """``frame``'s pts in ``time_base``, from the output's start."""
+        if self.origin is None:
+            self.origin = frame.time
+        pts = frame.pts if frame.time_base == self.time_base else round(frame.time / self.time_base)
+        pts -= round(self.origin / self.time_base)
+        if pts <= self._last:  # a muxer takes only newer timestamps: move it just after, never drop it
+            pts = self._last + 1
+            self.restamped += 1
+        self._last = pts
+        return pts
+
+    def shift_audio(self, frame: av.AudioFrame) -> bool:
+        """Move ``frame``'s pts to the output's start; ``False``: it sounds before that start."""
+        if frame.pts is None or frame.time_base is None:
+            return True
+        if self.origin is None:
+            self.origin = float(frame.pts * frame.time_base)
+        frame.pts -= round(self.origin / frame.time_base)
+        return frame.pts >= 0
