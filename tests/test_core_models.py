@@ -102,3 +102,22 @@ def test_a_model_without_the_custom_op_is_loaded_as_it_is(models_dir):
 
     original = model_path("face_landmark").read_bytes()
     assert without_custom_transpose_conv(original) is original
+
+
+def test_the_rewrite_is_kept_beside_the_model_and_read_back(models_dir, tmp_path):
+    """The first load keeps the rewritten model beside the original (named by its checksum); a
+    later load reads that copy, and where the copy cannot be written the rewrite still comes back."""
+    from edgefx.inference.rewrite import builtin_ops_content, without_custom_transpose_conv
+
+    original = model_path("selfie_segmentation_landscape")
+    copy = tmp_path / original.name
+    copy.write_bytes(original.read_bytes())
+    expected = without_custom_transpose_conv(copy.read_bytes())
+    assert builtin_ops_content(copy) == expected
+    kept = [p for p in tmp_path.iterdir() if p != copy]
+    assert [p.name.startswith(f"{copy.stem}.builtin-") for p in kept] == [True]
+    assert kept[0].read_bytes() == expected
+    assert builtin_ops_content(copy) == expected  # read back
+    kept[0].unlink()
+    kept[0].mkdir()  # a name that can be neither read as a file nor replaced (even by root)
+    assert builtin_ops_content(copy) == expected

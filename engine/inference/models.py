@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from edgefx.errors import ModelError
-from edgefx.inference.rewrite import without_custom_transpose_conv
+from edgefx.inference.rewrite import builtin_ops_content
 
 FETCH_HINT = "run `edgefx models fetch` (or `make models`)"
 
@@ -189,7 +189,7 @@ class TFLiteModel:
         self.name = name
         self.path = model_path(name, folder)
         _, interpreter_cls = interpreter_backend()
-        content = without_custom_transpose_conv(self.path.read_bytes())
+        content = builtin_ops_content(self.path)
         self.interpreter = interpreter_cls(model_content=content, num_threads=threads)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
