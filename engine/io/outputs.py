@@ -34,6 +34,7 @@ import av.error
 from edgefx.errors import ConfigError, SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
+from edgefx.io.picture import encoder_frame
 from edgefx.io.sink import FileSink, Sink, SinkRequest, Templates, encoder_missing, open_video_encoder
 from edgefx.io.stream import StreamSink, low_latency
 from edgefx.io.timestamps import OutputClock
@@ -153,7 +154,7 @@ class SharedOutputs(Sink):
 
     def write(self, frame: Frame) -> None:
         pts = self.clock.video_pts(frame)
-        picture = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
+        picture = encoder_frame(frame.image, self.encoder.video.codec_context.pix_fmt)
         picture.pts, picture.time_base = pts, self.info.time_base
         if any([s.keyframe_wanted() for s in self.outputs.values() if isinstance(s, StreamSink)]):
             picture.pict_type = av.video.frame.PictureType.I

@@ -19,6 +19,7 @@ import numpy as np
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
+from edgefx.io.picture import encoder_frame
 from edgefx.io.recording import FRAGMENTED, MARK, DiskSync, defragment, kept_frames, muxer_options
 from edgefx.io.timestamps import OutputClock
 
@@ -152,7 +153,7 @@ class EncodingSink(Sink):
 
     def write(self, frame: Frame) -> None:
         pts = self.clock.video_pts(frame)
-        vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
+        vf = encoder_frame(frame.image, self.video.codec_context.pix_fmt)
         vf.pts, vf.time_base = pts, self.info.time_base
         self._mux(self.video.encode(vf))
         self.frames_written += 1

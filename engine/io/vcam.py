@@ -36,6 +36,7 @@ from edgefx.errors import SinkError
 from edgefx.frame import Frame
 from edgefx.io.info import StreamInfo
 from edgefx.io.inputs import split_query
+from edgefx.io.picture import encoder_frame
 from edgefx.io.sink import Sink, SinkRequest
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,7 @@ class V4l2Sink(Sink):
     def write(self, frame: Frame) -> None:
         if not self.gate.due():
             return
-        vf = av.VideoFrame.from_ndarray(frame.image, format="bgr24")  # encode() converts to pix_fmt
+        vf = encoder_frame(frame.image, self.stream.codec_context.pix_fmt)
         vf.pts, vf.time_base = self._pts, Fraction(1, 1000000)
         self._pts += 1
         try:
