@@ -17,8 +17,12 @@ next to an encoding thread (``encode_gil_free``: 1.0 = PyAV holds no GIL while e
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from fractions import Fraction
@@ -132,7 +136,45 @@ def bench_pipeline(settings: BenchSettings) -> dict[str, Any]:
     }
 
 
+BUILT_IN_EFFECTS = "background,face_mask,stats,particles,person_front,lightsaber,autoframe,touchup,relight"
+"""Every effect edgefx ships."""
+
+
+def one_core_run(output: str, stats: Path, frames: int, budget_ms: float) -> dict[str, Any]:
+    """``edgefx run`` of every built-in effect on the 1280x720 demo input with ``--budget-ms``, as
+    its own process on one core (``taskset -c 0`` where it exists); returns p50/p99 frame time after
+    a 30-frame warm-up, the share of frames on which the person mask was computed fresh (not reused
+    and not skipped as unchanged), and the scheduler's counts."""
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    cmd = [*pin, sys.executable, "-m", "edgefx.cli", "run", "-i", f"demo:?seconds={frames / 30.0}",
+           "--set", "input.width=1280", "--set", "input.height=720", "--effects", BUILT_IN_EFFECTS,
+           "--budget-ms", str(budget_ms), "-o", output, "--overwrite", "--stats", str(stats)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    data = json.loads(stats.read_text())
+    totals = [f["total_ms"] for f in data["frames"][30:]]
+    person = data["summary"]["scheduler"]["plugins"].get("person", {})
+    fresh = sum(n for level, n in person.items() if level not in ("reused", "unchanged"))
+    p99 = float(np.percentile(totals, 99))
+    return {"p50_ms": round(float(np.median(totals)), 2), "p99_ms": round(p99, 2),
+            "p99_over_budget": round(p99 / budget_ms, 3),
+            "person_fresh_share": round(fresh / data["summary"]["frames"], 3), "person": person,
+            "load_index": data["summary"]["scheduler"].get("load_index")}
+
+
+def bench_budget_one_core(settings: BenchSettings) -> dict[str, Any]:
+    """Every built-in effect at 1280x720 on one core with ``--budget-ms 33``, recorded to mp4 and
+    to null (issue 27)."""
+    frames = 150 if settings.quick else 300
+    out = settings.out_dir
+    return {"cores": 1, "budget_ms": 33.0, "frames": frames, "effects": BUILT_IN_EFFECTS,
+            "mp4": one_core_run(str(out / "budget_one_core.mp4"), out / "budget_one_core_mp4.json", frames, 33.0),
+            "null": one_core_run("null", out / "budget_one_core_null.json", frames, 33.0),
+            "target": "p99 <= 1.1 x budget on both; person mask fresh on >= 25% of frames (mp4), >= 50% (null)"}
+
+
 def pipeline_benchmarks() -> list[Benchmark]:
-    """The pipeline's benchmarks (stage overlap)."""
+    """The pipeline's benchmarks (stage overlap, one core under a budget)."""
     return [Benchmark("pipeline", bench_pipeline,
-                      "demo job, overlap off vs on (one encoder thread, same frames); CPU use, default threads")]
+                      "demo job, overlap off vs on (one encoder thread, same frames); CPU use, default threads"),
+            Benchmark("budget_one_core", bench_budget_one_core,
+                      "every built-in effect, 1280x720, one core, --budget-ms 33: to mp4 and to null")]
