@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from edgefx.contract import Analyzer, Effect
 from edgefx.errors import ConfigError
 from edgefx.frame import Frame, FrameContext
+from edgefx.options import resolve_options
 from edgefx.scheduling.costs import CARRY, CostModel, SortedWindow
 from edgefx.scheduling.cpu_share import ThreadFollower
+from edgefx.scheduling.options import SCHEDULER_OPTIONS
 from edgefx.vision.change import ChangeMeter, thumbnail
 
 LEVEL_LOSS = 0.5
@@ -159,8 +161,11 @@ class BudgetScheduler(Scheduler):
     """
 
     def __init__(self, budget_ms: float, *, priority: Mapping[str, float] | None = None,
-                 cap: Mapping[str, str] | None = None, max_stale_frames: int = 4, similarity_gate: float = 1.0,
-                 gate_max_frames: int = 15, overlap: bool = False, window: int = 30,
+                 cap: Mapping[str, str] | None = None,
+                 max_stale_frames: int = SCHEDULER_OPTIONS["max_stale_frames"].default,
+                 similarity_gate: float = SCHEDULER_OPTIONS["similarity_gate"].default,
+                 gate_max_frames: int = SCHEDULER_OPTIONS["gate_max_frames"].default,
+                 overlap: bool = False, window: int = SCHEDULER_OPTIONS["window"].default,
                  follow_cpu_share: bool = False) -> None:
         self.budget_ms = budget_ms
         self.priority = dict(priority or {})
@@ -407,8 +412,9 @@ def create_scheduler(options: Mapping[str, Any], known: Collection[str] | Mappin
     ``priority``/``cap`` tables may mention (a typo there is an error, not silently ignored); when
     it maps names to their ``levels``, a ``cap`` level is checked too, so a typo is refused
     before any output opens rather than in the first frame's plan."""
+    options = resolve_options("[scheduler]", SCHEDULER_OPTIONS, options)  # the defaults live in one table
     for table in ("priority", "cap"):
-        for name, value in options.get(table, {}).items():
+        for name, value in options[table].items():
             if known is not None and name not in known:
                 raise ConfigError(f"[scheduler] {table}: no plugin called {name!r}",
                                   f"plugins: {', '.join(sorted(known))}")
@@ -423,10 +429,8 @@ def create_scheduler(options: Mapping[str, Any], known: Collection[str] | Mappin
                                   f"levels of {name}: {', '.join(known[name])}")
     budget = budget_from(options)
     if budget <= 0:
-        return RunEverything(overlap=bool(options.get("overlap", False)))
-    return BudgetScheduler(budget, priority=options.get("priority"), cap=options.get("cap"),
-                           max_stale_frames=options.get("max_stale_frames", 4),
-                           similarity_gate=options.get("similarity_gate", 1.0),
-                           gate_max_frames=options.get("gate_max_frames", 15),
-                           overlap=bool(options.get("overlap", False)), window=options.get("window", 30),
-                           follow_cpu_share=bool(options.get("follow_cpu_share", True)))
+        return RunEverything(overlap=options["overlap"])
+    return BudgetScheduler(budget, priority=options["priority"], cap=options["cap"],
+                           max_stale_frames=options["max_stale_frames"], similarity_gate=options["similarity_gate"],
+                           gate_max_frames=options["gate_max_frames"], overlap=options["overlap"],
+                           window=options["window"], follow_cpu_share=options["follow_cpu_share"])
