@@ -10,11 +10,19 @@ it louder or softer and ``audio_mute`` silences it (the track stays, silent, as 
 source does: receivers see no change in the stream). Audio frames are handed
 on in media order between the video frames, up to the time of the next frame, so the outputs
 mux them in sync (``docs/streaming.md`` has the measured offset).
+
+A capture device is read on its own thread (``LiveAudio``), so a microphone that stalls or is
+unplugged never holds up the picture: while it delivers nothing for ``STALL_S`` behind the
+picture, or after it has stopped, silence goes on air in its place (the track stays continuous,
+as OBS keeps a lost source's track), and the sound that comes back continues from there.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
+from collections import deque
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -29,15 +37,29 @@ from edgefx.io.audio import mic_format
 from edgefx.io.info import AudioInfo
 from edgefx.io.source import Item, Source, WrappedSource
 
+log = logging.getLogger(__name__)
+
 RATE = 48000
 """Sample rate of the sound that goes on air."""
 DEVICE_FORMATS = ("alsa", "pulse", "avfoundation", "dshow", "oss", "jack", "lavfi")
+STALL_S = 0.5
+"""A capture device that has delivered nothing this far behind the picture is stalled (or gone)."""
+BACKLOG_S = 0.5
+"""At most this much captured sound waits for the picture; older sound is dropped, so the sound
+of a device that delivers in bursts cannot drift behind the picture."""
+SILENCE_SAMPLES = 960
+"""Samples per frame of the silence that fills a stalled device's gap (20 ms)."""
+
+
+def is_device(spec: str) -> bool:
+    """Whether ``spec`` names a capture device (``FORMAT:DEVICE``) rather than an audio file."""
+    fmt, sep, _ = spec.partition(":")
+    return bool(sep) and fmt in DEVICE_FORMATS
 
 
 def open_audio(spec: str) -> av.container.InputContainer:
     """A microphone (``FORMAT:DEVICE``) or an audio file, opened with PyAV (``SourceError`` if not)."""
-    fmt, sep, _ = spec.partition(":")
-    device = bool(sep) and fmt in DEVICE_FORMATS
+    device = is_device(spec)
     if not device and not Path(spec).is_file():
         raise SourceError(f"audio input {spec!r} is neither a file nor a capture device",
                           "give an audio file, or a device such as alsa:default (list them: arecord -L)")
@@ -51,6 +73,65 @@ def open_audio(spec: str) -> av.container.InputContainer:
         container.close()
         raise SourceError(f"audio input {spec!r} has no audio stream", "give a recording or a capture device")
     return container
+
+
+class LiveAudio:
+    """A capture device's frames, read on their own thread into a short queue (at most
+    ``BACKLOG_S``: the oldest go first) that the picture's loop takes from without waiting."""
+
+    def __init__(self, frames: Iterator[av.AudioFrame], spec: str) -> None:
+        self.spec = spec
+        self.dropped_samples = 0
+        self.ended: str | None = None
+        """Why the device stopped delivering (``None`` while it runs)."""
+        self._frames = frames
+        self._queue: deque[av.AudioFrame] = deque()
+        self._queued = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name=f"audio:{spec}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        reason = "the device ended its stream"
+        try:
+            for frame in self._frames:
+                if self._stop.is_set():
+                    return
+                with self._lock:
+                    self._queue.append(frame)
+                    self._queued += frame.samples
+                    while self._queued > BACKLOG_S * RATE and len(self._queue) > 1:
+                        old = self._queue.popleft()
+                        self._queued -= old.samples
+                        self.dropped_samples += old.samples
+        except SourceError as exc:
+            reason = exc.message
+        self.ended = reason
+        if not self._stop.is_set():
+            log.warning("audio input %s stopped: %s; silence goes on air in its place", self.spec, reason)
+
+    def take(self) -> av.AudioFrame | None:
+        """The oldest captured frame, or ``None`` when none is waiting."""
+        with self._lock:
+            if not self._queue:
+                return None
+            frame = self._queue.popleft()
+            self._queued -= frame.samples
+            return frame
+
+    def clear(self) -> None:
+        """Drop what was captured so far (before the first picture: it does not go on air)."""
+        with self._lock:
+            self._queue.clear()
+            self._queued = 0
+
+    def close(self) -> bool:
+        """Stop reading; ``False`` when the reader is still blocked in the device after a second
+        (then the device must not be closed under it: the daemon thread goes with the process)."""
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        return not self._thread.is_alive()
 
 
 class WithAudio(WrappedSource):
@@ -70,7 +151,12 @@ class WithAudio(WrappedSource):
         self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE)
         self.info = dataclasses.replace(video.info, audio=AudioInfo(RATE, 1 if layout == "mono" else 2, layout,
                                                                       Fraction(1, RATE)))
+        self._layout = layout
         self._decoded = self._resampled()
+        self._live = LiveAudio(self._decoded, spec) if is_device(spec) else None
+        self._stalled_since: float | None = None
+        """Media time from which silence has filled a stalled or stopped device's place."""
+        self._silent_samples = 0
         self._next: av.AudioFrame | None = None
         self._start: int | None = None
         """The output sample (at ``RATE``) the audio input's first sample lands on."""
@@ -82,6 +168,8 @@ class WithAudio(WrappedSource):
                 continue  # the audio input replaces the video input's own sound
             if self._start is None:
                 self._start = round((item.time + self.delay) * RATE)
+                if self._live is not None:
+                    self._live.clear()
             yield from self._audio_until(item.time + 1.0 / float(self.info.fps))
             yield item
 
@@ -90,9 +178,15 @@ class WithAudio(WrappedSource):
         assert self._start is not None
         while True:
             if self._next is None:
-                self._next = next(self._decoded, None)
+                self._next = next(self._decoded, None) if self._live is None else self._live.take()
                 if self._next is None:
+                    if self._live is not None:
+                        yield from self._silence_until(t)
                     return
+            if self._stalled_since is not None:
+                log.info("audio input %s is back after %.1f s of silence", self.spec,
+                         (self._start + self._samples) / RATE - self._stalled_since)
+                self._stalled_since = None
             pts = self._start + self._samples
             if pts / RATE >= t:
                 return
@@ -104,6 +198,30 @@ class WithAudio(WrappedSource):
                 frame = self._scaled(frame)
             frame.pts, frame.time_base = pts, Fraction(1, RATE)
             yield frame
+
+    def _silence_until(self, t: float) -> Iterator[av.AudioFrame]:
+        """Silent frames up to media time ``t`` in a capture device's place, once it has delivered
+        nothing for ``STALL_S`` behind the picture (or has stopped), until its sound comes back."""
+        assert self._start is not None and self._live is not None
+        cursor = self._start + self._samples
+        if self._stalled_since is None:
+            if cursor / RATE >= t - STALL_S and self._live.ended is None:
+                return
+            self._stalled_since = cursor / RATE
+            if self._live.ended is None:
+                log.warning("audio input %s delivered nothing for %.1f s; silence goes on air until it is back",
+                            self.spec, t - cursor / RATE)
+        channels = 1 if self._layout == "mono" else 2
+        while cursor / RATE < t:
+            n = min(SILENCE_SAMPLES, max(1, round(t * RATE) - cursor))
+            frame = av.AudioFrame.from_ndarray(np.zeros((channels, n), np.float32), format="fltp", layout=self._layout)
+            frame.sample_rate = RATE
+            frame.pts, frame.time_base = cursor, Fraction(1, RATE)
+            self._samples += n
+            self._silent_samples += n
+            cursor += n
+            if cursor > 0:
+                yield frame
 
     def _scaled(self, frame: av.AudioFrame) -> av.AudioFrame:
         """``frame`` with its samples times ``gain`` (clipped to full scale)."""
@@ -122,4 +240,10 @@ class WithAudio(WrappedSource):
 
     def close(self) -> None:
         super().close()
+        if self._live is not None:
+            if self._silent_samples or self._live.dropped_samples:
+                log.info("audio input %s: %.1f s of silence filled in, %.1f s of late sound dropped", self.spec,
+                         self._silent_samples / RATE, self._live.dropped_samples / RATE)
+            if not self._live.close():
+                return  # its reader is still blocked in the device: closing it under the reader would crash
         self.container.close()
