@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -19,21 +20,30 @@ def burn(seconds: float) -> None:
         pass
 
 
-def test_a_busy_process_next_to_us_counts_and_our_own_work_does_not():
+def others_over(seconds: float, work=time.sleep) -> float:
+    """Cores other processes kept busy while this process did ``work(seconds)``."""
     before = read_usage()
-    burn(0.6)  # this process busy: not "others"
-    mine = others_cores(before, read_usage())
+    work(seconds)
+    return others_cores(before, read_usage())
+
+
+def test_a_busy_process_next_to_us_counts_and_our_own_work_does_not():
+    """Compared with the other processes' use just before, so the machine's other jobs do not
+    decide it; a hog is only seen when a core is free for it (else it takes from the others)."""
+    baseline = others_over(0.6)
+    mine = others_over(0.6, burn)  # this process busy: not "others"
+    assert mine < baseline + 0.5, (mine, baseline)
+    free = (os.cpu_count() or 1) - max(baseline, others_over(0.3))
+    if free < 0.9:
+        pytest.skip(f"other processes keep {baseline:.1f} cores busy: no free core for a hog to show")
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.3)
-        start = read_usage()
-        time.sleep(1.0)
-        theirs = others_cores(start, read_usage())
+        theirs = others_over(1.0)
     finally:
         hog.kill()
         hog.wait()
-    assert mine < 0.5, mine
-    assert theirs > 0.6, theirs
+    assert theirs > baseline + 0.6, (theirs, baseline)
 
 
 def test_threads_follow_the_cores_others_leave_free():

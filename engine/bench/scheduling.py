@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -445,6 +446,37 @@ def bench_budget_overlap(settings: BenchSettings) -> dict[str, Any]:
     return budget_acceptance(90 if settings.quick else 300, False, settings.width, settings.height, overlap=True)
 
 
+PROFILE_SLOWDOWN = {"pi4": 6.2, "pi5": 2.5, "laptop": 1.0}
+"""How many times slower each profile's device is than the x86 machine the profiles were derived
+on, as each profile's header reasons; a profile's budget divided by it tries the profile here."""
+PROFILE_RUNS = {"pi4": "null", "pi5": "file"}
+"""Pi 4 encodes on its hardware encoder, so its run here writes to the null sink; the Pi 5 has
+none, so its run includes the profile's software x264 encode."""
+
+
+def profile_run(name: str, frames: int, out_dir: Path) -> BudgetRun:
+    """Every effect with profile ``name``'s size and settings, its budget scaled to this machine."""
+    from edgefx.config import load_settings
+    from edgefx.scheduling.scheduler import budget_from
+
+    budget = budget_from(load_settings(name).extra["scheduler"]) / PROFILE_SLOWDOWN[name]
+    out = "null" if PROFILE_RUNS[name] == "null" else str(out_dir / f"{name}.mp4")
+    return run_all_effects(budget, frames, config=name, out=out)
+
+
+def bench_profiles(settings: BenchSettings) -> dict[str, Any]:
+    """The Pi profiles' p99 against their budget scaled to this machine (target: within 1.10x)."""
+    figures: dict[str, Any] = {"slowdown": PROFILE_SLOWDOWN, "target": "p99 <= 1.10 x the scaled budget"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, output in PROFILE_RUNS.items():
+            run = profile_run(name, 150 if settings.quick else 450, Path(tmp))
+            p99 = float(np.percentile(run.totals[30:], 99))
+            figures[f"{name}_{output}"] = {"budget_ms": round(run.budget_ms, 2), "p99_ms": round(p99, 2),
+                                           "p99_over_budget": round(p99 / run.budget_ms, 3),
+                                           "degraded": degraded_report(run.notes[30:])}
+    return figures
+
+
 def bench_overlap(settings: BenchSettings) -> dict[str, Any]:
     """Full quality, every effect: sequential loop vs analyzers on a worker thread (fps, latency)."""
     count = 60 if settings.quick else 150
@@ -468,4 +500,5 @@ def scheduler_benchmarks() -> list[Benchmark]:
         Benchmark("scheduler_budget_hog", bench_budget_hog, "the same with a CPU hog started mid-run"),
         Benchmark("scheduler_budget_overlap", bench_budget_overlap, "the same with analyzers on a worker thread"),
         Benchmark("scheduler_overlap", bench_overlap, "full quality: sequential loop vs analyzers on a worker thread"),
+        Benchmark("profiles", bench_profiles, "the Pi profiles, budget scaled to this machine: p99 against it"),
     ]
