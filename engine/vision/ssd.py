@@ -1,6 +1,7 @@
 """Single-shot detectors as MediaPipe runs them (BlazeFace, BlazePalm): letterboxed input, SSD
 anchors (``SsdAnchorsCalculator``), box and keypoint decoding (``TensorsToDetectionsCalculator``)
-and weighted non-maximum suppression. The face and palm detectors share these.
+and weighted non-maximum suppression. The face and palm detectors share these, and
+``SsdDetector``: the model, its anchors and the letterbox canvas.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from edgefx.inference.models import TFLiteModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +141,35 @@ def detections_in_frame(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray
     return [(((box.reshape(2, 2) * size - offset) / scale).ravel().astype(np.float32),
              ((kp * size - offset) / scale).astype(np.float32), score)
             for box, kp, score in weighted_nms(boxes, kps, scores[keep])]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One object an SSD detector found, in frame pixels: ``box`` (x0, y0, x1, y1), ``keypoints``
+    (K, 2) and ``score``."""
+
+    box: np.ndarray
+    keypoints: np.ndarray
+    score: float
+
+
+class SsdDetector:
+    """An SSD model (``spec``) with its anchors and a letterbox canvas of its input size; a
+    subclass fills the input the way its model wants and calls ``detections``."""
+
+    keypoints: int
+    """Keypoints per detection in the model's output."""
+
+    def __init__(self, spec: DetectorSpec, threads: int = 1, min_score: float | None = None) -> None:
+        self.spec = spec
+        self.model = TFLiteModel(spec.model, threads=threads)
+        self.anchors = ssd_anchor_centres(spec)
+        self.min_score = spec.min_score if min_score is None else min_score
+        self.canvas = np.zeros((spec.input_size, spec.input_size, 3), dtype=np.uint8)
+
+    def detections(self, raw: np.ndarray, logits: np.ndarray,
+                   placement: tuple[float, float, float]) -> list[Detection]:
+        """The model's outputs as detections in frame pixels, best first (``placement``: the
+        letterbox's scale and x/y padding)."""
+        return [Detection(*found) for found in detections_in_frame(
+            raw, logits, self.anchors, self.spec.input_size, self.keypoints, self.min_score, placement)]

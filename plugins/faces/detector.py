@@ -7,38 +7,23 @@ Keypoints: 0 right eye, 1 left eye (the subject's), 2 nose tip, 3 mouth, 4 right
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from edgefx.inference.models import TFLiteModel
-from edgefx.vision.ssd import DetectorSpec, detections_in_frame, letterbox, ssd_anchor_centres
+from edgefx.vision.ssd import Detection, DetectorSpec, SsdDetector, letterbox
 
 SHORT_RANGE = DetectorSpec("face_detection_short_range", 128, (8, 16, 16, 16), 2, 0.5)
 FULL_RANGE = DetectorSpec("face_detection_full_range", 192, (4,), 1, 0.6)
 SPECS = {"short": SHORT_RANGE, "full": FULL_RANGE}
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """One face found by the detector, in frame pixels: ``box`` (x0, y0, x1, y1), ``keypoints`` (6, 2)."""
-
-    box: np.ndarray
-    keypoints: np.ndarray
-    score: float
-
-
-class FaceDetector:
+class FaceDetector(SsdDetector):
     """BlazeFace on a whole frame. ``detect(image)`` returns ``Detection``s in frame pixels."""
 
+    keypoints = 6
+
     def __init__(self, model: str = "short", threads: int = 1, min_score: float | None = None) -> None:
-        self.spec = SPECS[model]
-        self.model = TFLiteModel(self.spec.model, threads=threads)
-        self.anchors = ssd_anchor_centres(self.spec)
-        self.min_score = self.spec.min_score if min_score is None else min_score
-        size = self.spec.input_size
-        self.canvas = np.zeros((size, size, 3), dtype=np.uint8)
+        super().__init__(SPECS[model], threads, min_score)
         self.stages = (self,)
         """The detectors ``FaceTracker`` tries in turn (see ``AutoDetector``): this one alone."""
 
@@ -56,8 +41,7 @@ class FaceDetector:
         """Faces in ``image`` (HxWx3 uint8 BGR), best first."""
         x, scale, px, py = self.letterbox(image)
         raw, logits = self.model.run(x)
-        return [Detection(*found) for found in detections_in_frame(
-            raw, logits, self.anchors, self.spec.input_size, 6, self.min_score, (scale, px, py))]
+        return self.detections(raw, logits, (scale, px, py))
 
 
 class AutoDetector:

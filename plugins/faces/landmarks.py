@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgefx.inference.models import TFLiteModel
-from edgefx.plugins.faces.detector import Detection
 from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare, points_to_frame, square_around
+from edgefx.vision.ssd import Detection
 
 NUM_LANDMARKS = 468
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263

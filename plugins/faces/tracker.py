@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.faces.detector import AutoDetector, Detection, FaceDetector
+from edgefx.plugins.faces.detector import AutoDetector, FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Face
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
-from edgefx.vision.ssd import box_iou
+from edgefx.vision.ssd import Detection, box_iou
 
 NEW_FACE_IOU = 0.3
 """A detection overlapping a tracked face by more than this IoU is that face, not a new one."""

@@ -6,13 +6,10 @@ Letterboxed 192x192 RGB input in [0, 1], 2016 SSD anchors, 7 keypoints per palm 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from edgefx.inference.models import TFLiteModel
-from edgefx.vision.ssd import DetectorSpec, detections_in_frame, letterbox, ssd_anchor_centres
+from edgefx.vision.ssd import Detection, DetectorSpec, SsdDetector, letterbox
 
 PALM_LITE = DetectorSpec("palm_detection_lite", 192, (8, 16, 16, 16), 2, 0.5)
 PALM_FULL = DetectorSpec("palm_detection_full", 192, (8, 16, 16, 16), 2, 0.5)
@@ -20,27 +17,15 @@ SPECS = {"lite": PALM_LITE, "full": PALM_FULL}
 NUM_KEYPOINTS = 7
 
 
-@dataclass(frozen=True, slots=True)
-class PalmDetection:
-    """One palm in frame pixels: ``box`` (x0, y0, x1, y1), ``keypoints`` (7, 2), ``score``."""
-
-    box: np.ndarray
-    keypoints: np.ndarray
-    score: float
-
-
-class PalmDetector:
+class PalmDetector(SsdDetector):
     """``detect(image)`` returns the palms of a frame, best first."""
 
-    def __init__(self, model: str = "lite", threads: int = 1, min_score: float | None = None) -> None:
-        self.spec = SPECS[model]
-        self.model = TFLiteModel(self.spec.model, threads=threads)
-        self.anchors = ssd_anchor_centres(self.spec)
-        self.min_score = self.spec.min_score if min_score is None else min_score
-        size = self.spec.input_size
-        self.canvas = np.zeros((size, size, 3), dtype=np.uint8)
+    keypoints = NUM_KEYPOINTS
 
-    def detect(self, image: np.ndarray) -> list[PalmDetection]:
+    def __init__(self, model: str = "lite", threads: int = 1, min_score: float | None = None) -> None:
+        super().__init__(SPECS[model], threads, min_score)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
         """Palms in ``image`` (HxWx3 uint8 BGR)."""
         return self.infer(self.prepare(image))
 
@@ -52,8 +37,7 @@ class PalmDetector:
         np.divide(rgb, np.float32(255.0), out=self.model.input_tensor()[0], dtype=np.float32)
         return scale, px, py
 
-    def infer(self, placement: tuple[float, float, float]) -> list[PalmDetection]:
+    def infer(self, placement: tuple[float, float, float]) -> list[Detection]:
         """Run the model on the prepared input; palms in frame pixels."""
         raw, logits = self.model.invoke()
-        return [PalmDetection(*found) for found in detections_in_frame(
-            raw, logits, self.anchors, self.spec.input_size, NUM_KEYPOINTS, self.min_score, placement)]
+        return self.detections(raw, logits, placement)

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from edgefx.inference.models import TFLiteModel
-from edgefx.plugins.hands.detector import PalmDetection
 from edgefx.vision.rotated_rect import RotatedCropper, RotatedSquare, points_to_frame, square_around
+from edgefx.vision.ssd import Detection
 
 NUM_LANDMARKS = 21
 WRIST, THUMB_TIP, INDEX_MCP, INDEX_TIP, MIDDLE_MCP, RING_MCP, PINKY_MCP = 0, 4, 5, 8, 9, 13, 17
@@ -43,7 +43,7 @@ def upright_angle(start: np.ndarray, end: np.ndarray) -> float:
     return math.pi / 2 + math.atan2(float(end[1] - start[1]), float(end[0] - start[0]))
 
 
-def roi_from_detection(det: PalmDetection) -> RotatedSquare:
+def roi_from_detection(det: Detection) -> RotatedSquare:
     """The landmark region of a palm (``palm_detection_detection_to_roi``): turned by wrist -> middle
     MCP, moved half the box height towards the fingers, 2.6x the box's long side."""
     angle = upright_angle(det.keypoints[0], det.keypoints[2])

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgefx.plugins.hands.detector import PalmDetection, PalmDetector
+from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker, HandResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Hand
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
-from edgefx.vision.ssd import box_iou
+from edgefx.vision.ssd import Detection, box_iou
 
 SAME_HAND_IOU = 0.5
 """A palm's region overlapping a tracked hand's region by more than this IoU is that hand
@@ -90,7 +90,7 @@ class HandTracker:
         self.detect_interval, self.search_interval = detect_interval, search_interval
         self.landmark_interval, self.detect_delay = landmark_interval, detect_delay
         self.since_landmarks = 0
-        self.pending: tuple[Future[list[PalmDetection]], int] | None = None
+        self.pending: tuple[Future[list[Detection]], int] | None = None
         """The palm search on the worker and the number of frames until its palms are taken."""
         self._worker: ThreadPoolExecutor | None = None
         self.filter_params = filter_params or FilterParams()
@@ -160,7 +160,7 @@ class HandTracker:
         self.pending = None
         return self._new_tracks(future.result())
 
-    def _new_tracks(self, detections: list[PalmDetection]) -> list[Track]:
+    def _new_tracks(self, detections: list[Detection]) -> list[Track]:
         regions = [_square_box(track.roi) for track in self.tracks]
         new = []
         for det in detections:
