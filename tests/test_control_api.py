@@ -200,3 +200,67 @@ def test_the_panel_lists_media_files_but_not_hidden_ones_or_links_that_leave(tmp
     path = describe({"background": Background()}, [media])[0]["options"]["path"]
     assert path["control"] == "media" and path["files"] == ["backs/beach.jpg", "mask.json"]
     assert path["multiple"] is False and path["selected"] is None and "NoneType" in path["type"]
+
+
+BOOM_PLUGIN = '''
+import edgefx
+
+
+class Boom(edgefx.Effect):
+    """Raises on every frame, so isolation disables it."""
+
+    name = "panel_boom"
+
+    def apply(self, frame, ctx):
+        raise RuntimeError("kaboom")
+
+
+@edgefx.hookimpl
+def edgefx_effects():
+    return [Boom]
+'''
+
+
+def test_the_panel_shows_a_plugin_that_isolation_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin disabled for failing is off in the panel with the reason, and switching it on is
+    refused with that reason (before: it showed as on, and a toggle answered as if it worked)."""
+    from importlib.metadata import EntryPoint, entry_points
+
+    module = f"panel_boom_{tmp_path.name}"
+    (tmp_path / f"{module}.py").write_text(BOOM_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    builtins = [ep for ep in entry_points(group="edgefx") if ep.name in ("io", "control")]
+    registry = Registry([*builtins, EntryPoint("boom", module, "edgefx")])
+    settings = load_settings(None, {"input.url": "testsrc:?live=1&size=320x240&duration=8", "output.url": "null",
+                                    "run.effects": ["panel_boom"], "control.enabled": True, "control.port": 0})
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.setdefault("result", execute(
+        settings, registry, on_open=lambda p: box.setdefault("pipeline", p))), daemon=True)
+    thread.start()
+
+    def disabled() -> dict[str, str]:
+        return box["pipeline"].guard.disabled if "pipeline" in box else {}
+
+    deadline = time.monotonic() + 15
+    while "panel_boom" not in disabled() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from edgefx.plugins.control import _servers
+
+    server = _servers[id(box["pipeline"])]
+    assert "panel_boom" in disabled()
+
+    async def ask() -> tuple[dict, int, dict]:
+        base = f"http://127.0.0.1:{server.port}"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/api/effects") as r:
+                listed = {fx["name"]: fx for fx in await r.json()}["panel_boom"]
+            async with session.get(f"{base}/api/session") as r:
+                csrf = (await r.json())["csrf"]
+            async with session.post(f"{base}/api/effects/panel_boom/toggle", json={"enabled": True},
+                                    headers={"Origin": base, "X-CSRF-Token": csrf}) as r:
+                return listed, r.status, await r.json()
+
+    listed, status, body = asyncio.run(ask())
+    thread.join(20)
+    assert listed["enabled"] is False and "kaboom" in listed["disabled"], listed
+    assert status == 409 and "disabled for the rest of the run" in body["error"] and "kaboom" in body["error"], body

@@ -29,7 +29,8 @@ MAX_FILES = 500
 
 
 class ControlError(Exception):
-    """A refused command: ``status`` is the HTTP status (400 bad value, 404 unknown effect)."""
+    """A refused command: ``status`` is the HTTP status (400 bad value, 404 unknown effect, 409 an
+    effect isolation disabled)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -37,9 +38,13 @@ class ControlError(Exception):
         self.message = message
 
 
-def describe(effects: Mapping[str, Effect], folders: Sequence[Path] = ()) -> list[dict[str, Any]]:
+def describe(effects: Mapping[str, Effect], folders: Sequence[Path] = (),
+             disabled: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Every effect with its state and options: value, default, what is allowed, help, the value's
-    ``type`` (Python type names) and how the panel shows it (``control``, see ``control_of``)."""
+    ``type`` (Python type names) and how the panel shows it (``control``, see ``control_of``).
+    ``disabled``: plugins the run's isolation switched off for failing, with why (then the effect
+    is off and ``disabled`` says why; otherwise ``disabled`` is ``None``)."""
+    disabled = disabled or {}
     files = media_files(folders)
     out = []
     for name, effect in effects.items():
@@ -49,7 +54,8 @@ def describe(effects: Mapping[str, Effect], folders: Sequence[Path] = ()) -> lis
                          "type": [t.__name__ for t in opt.types()], **control_of(opt, files)}
                    | ({"selected": media_name(effect.settings.get(key), folders)} if opt.media else {})
                    for key, opt in effect.options.items()}
-        out.append({"name": name, "enabled": effect.enabled, "layer": effect.layer.name.lower(), "options": options})
+        out.append({"name": name, "enabled": effect.enabled and name not in disabled, "disabled": disabled.get(name),
+                    "layer": effect.layer.name.lower(), "options": options})
     return out
 
 
@@ -151,10 +157,11 @@ def media_value(value: Any, option: Option, folders: Sequence[Path]) -> Any:
 
 
 def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Sequence[Path],
-          words: Sequence[str] | None = None) -> Event:
+          words: Sequence[str] | None = None, disabled: Mapping[str, str] | None = None) -> Event:
     """Validate one command and return the bus event that carries it (with a reply ``Future``).
     ``words``: the keywords of the run's ``[[triggers]]`` rules; a trigger of another word is
-    refused (``None``: any word)."""
+    refused (``None``: any word). ``disabled``: plugins isolation switched off, with why; switching
+    one on is refused (409), as it would not run again."""
     cmd = request.get("cmd")
     if cmd in ("event", "hotkey", "trigger"):
         return _plain_event(cmd, request, words)
@@ -166,6 +173,9 @@ def check(request: Mapping[str, Any], effects: Mapping[str, Effect], folders: Se
         enabled = request.get("enabled", not effect.enabled)
         if not isinstance(enabled, bool):
             raise ControlError(400, "enabled must be true or false")
+        if enabled and disabled and name in disabled:
+            raise ControlError(409, f"{name} was disabled for the rest of the run: {disabled[name]}; fix it "
+                                    "and restart the run to use it again (the log has the traceback)")
         action: dict[str, Any] = {"action": "enable", "effect": name, "value": enabled}
     elif cmd in ("set", "media"):
         key = request.get("option")

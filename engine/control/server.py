@@ -187,7 +187,7 @@ class ControlServer:
     async def command(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Check, publish on the bus, wait for the loop to apply it; returns (status, body)."""
         try:
-            event = check(request, self.pipeline.effects, self.media, trigger_words(self.pipeline))
+            event = check(request, self.pipeline.effects, self.media, trigger_words(self.pipeline), self._disabled())
         except ControlError as exc:
             return exc.status, {"error": exc.message}
         self.pipeline.bus.publish(event)
@@ -200,7 +200,7 @@ class ControlServer:
             return 202, {"queued": True}
         except Exception as exc:
             return 400, {"error": str(exc)}
-        await self._broadcast({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
+        await self._broadcast({"type": "effects", "effects": self._effect_list()})
         return 200, result
 
     def _post(self, cmd: str) -> Handler:
@@ -241,13 +241,13 @@ class ControlServer:
         if entry is not None and self._loop is not None and self.sockets and not self._closing:
             messages = [{"type": "event", **entry}]
             if entry["fired"]:
-                messages.append({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
+                messages.append({"type": "effects", "effects": self._effect_list()})
             with contextlib.suppress(RuntimeError):  # the loop is closing
                 for message in messages:
                     asyncio.run_coroutine_threadsafe(self._broadcast(message), self._loop)
 
     async def _effects(self, _request: web.Request) -> web.Response:
-        return web.json_response(describe(self.pipeline.effects, self.media))
+        return web.json_response(self._effect_list())
 
     def stats(self) -> dict[str, Any]:
         """fps, frame time p50/p99 of the last 90 frames, frames, drops and the sink's state."""
@@ -315,7 +315,7 @@ class ControlServer:
         self.sockets.add(ws)
         pusher = asyncio.create_task(self._push_stats(ws))
         try:
-            await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
+            await ws.send_json({"type": "effects", "effects": self._effect_list()})
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -341,12 +341,21 @@ class ControlServer:
                 await ws.send_json({"type": "stats", **self.stats()})
                 if (now := self._state()) != shown:
                     shown = now
-                    await ws.send_json({"type": "effects", "effects": describe(self.pipeline.effects, self.media)})
+                    await ws.send_json({"type": "effects", "effects": self._effect_list()})
                 await asyncio.sleep(1.0)
 
-    def _state(self) -> list[tuple[str, bool, dict[str, Any]]]:
-        """What the panel shows of each effect, cheap to compare: name, on/off, settings."""
-        return [(name, fx.enabled, dict(fx.settings)) for name, fx in self.pipeline.effects.items()]
+    def _state(self) -> list[tuple[str, bool, str | None, dict[str, Any]]]:
+        """What the panel shows of each effect, cheap to compare: name, on/off, why disabled, settings."""
+        disabled = self._disabled()
+        return [(name, fx.enabled, disabled.get(name), dict(fx.settings)) for name, fx in self.pipeline.effects.items()]
+
+    def _effect_list(self) -> list[dict[str, Any]]:
+        """The effects as the panel shows them (``edgefx.control.commands.describe``)."""
+        return describe(self.pipeline.effects, self.media, self._disabled())
+
+    def _disabled(self) -> dict[str, str]:
+        """The plugins the run's isolation switched off, with why (a copy: the loop thread adds to it)."""
+        return self.pipeline.guard.disabled.copy()
 
     async def _broadcast(self, message: dict[str, Any]) -> None:
         for ws in list(self.sockets):
