@@ -84,6 +84,9 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "bitrate": Option(0, "video bitrate in kbit/s (0 = quality-based)", min=0, max=100000),
         "gop_seconds": Option(2.0, "keyframe interval in seconds", min=0.1, max=20),
         "threads": Option(0, "encoder threads (0 = the encoder's own choice)", min=0, max=64),
+        "adapt_preset": Option(True, "with a [scheduler] budget, a file output steps the x264 preset down "
+                               "(veryfast -> superfast -> ultrafast) while encoding takes the time the frame "
+                               "needs, and back up when there is room (docs/pipeline.md)"),
         "overwrite": Option(False, "replace an existing file edgefx did not write (--overwrite)"),
     },
     "run": {

@@ -5,7 +5,9 @@ each frame, ``write_audio`` each audio frame, ``close`` once (must leave a playa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 
 from edgefx.errors import SinkError
 from edgefx.frame import Frame
+from edgefx.io.encoder_levels import AdaptiveEncoder
 from edgefx.io.info import StreamInfo
 from edgefx.io.picture import encoder_frame
 from edgefx.io.recording import FRAGMENTED, MARK, DiskSync, defragment, kept_frames, muxer_options
@@ -46,6 +49,9 @@ class SinkRequest:
     extra: Mapping[str, str] = field(default_factory=dict)
     threads: int = 0
     """Encoder threads (0 = the encoder's own choice)."""
+    budget_ms: float = 0.0
+    """The frame budget an encoding output's x264 speed level follows (0: the preset stays;
+    ``edgefx.io.encoder_levels``)."""
 
 
 class Sink:
@@ -121,6 +127,8 @@ class EncodingSink(Sink):
         """Streams of an encoder shared with other outputs (``edgefx.io.outputs``): this output
         then encodes nothing and takes packets (``write_packet``)."""
         self.audio: av.AudioStream | None = None
+        self.encoder: AdaptiveEncoder | None = None
+        """The video encoder (``None`` for a shared encoder's output)."""
         if shared is not None:
             self.video = self.container.add_stream_from_template(shared.video)
             if shared.audio is not None:
@@ -144,6 +152,17 @@ class EncodingSink(Sink):
         except SinkError:
             self.container.close()
             raise
+
+        def open_level(options: Mapping[str, str]) -> av.VideoCodecContext:
+            context = av.CodecContext.create(request.codec, "w")
+            context.flags = stream.codec_context.flags  # global headers when the muxer asked for them
+            level = dataclasses.replace(request, preset=options["preset"],
+                                        extra={**request.extra, **{k: v for k, v in options.items() if k != "preset"}})
+            open_video_encoder(context, level, self.info)
+            return context
+
+        self.encoder = AdaptiveEncoder(stream, request.codec, request.preset, request.extra, request.budget_ms,
+                                       open_level)
         return stream
 
     @property
@@ -152,10 +171,12 @@ class EncodingSink(Sink):
         return self.clock.restamped
 
     def write(self, frame: Frame) -> None:
+        assert self.encoder is not None, "an output of a shared encoder takes packets (write_packet)"
+        t0 = time.perf_counter()
         pts = self.clock.video_pts(frame)
         vf = encoder_frame(frame.image, self.video.codec_context.pix_fmt)
         vf.pts, vf.time_base = pts, self.info.time_base
-        self._mux(self.video.encode(vf))
+        self._mux(self.encoder.encode(vf, (time.perf_counter() - t0) * 1000.0))
         self.frames_written += 1
 
     def write_audio(self, frame: av.AudioFrame) -> None:
@@ -184,12 +205,13 @@ class EncodingSink(Sink):
                             "check free disk space and the output path") from None
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "restamped": self.clock.restamped}
+        encoder = {"encoder": self.encoder.stats()} if self.encoder is not None else {}
+        return {**super().stats(), "restamped": self.clock.restamped, **encoder}
 
     def close(self) -> None:
         try:
-            if self.shared is None:  # a shared encoder is flushed by its owner
-                self._mux(self.video.encode(None))
+            if self.encoder is not None:  # a shared encoder is flushed by its owner
+                self._mux(self.encoder.flush())
                 if self.audio is not None:
                     self._mux(self.audio.encode(None))
         finally:

@@ -30,7 +30,7 @@ from edgefx.runtime.metrics import RECENT_FRAMES
 from edgefx.runtime.pipeline import Pipeline, Triggers
 from edgefx.runtime.stages import stage_picture, time_to_first_frame
 from edgefx.runtime.watchdog import Watchdog
-from edgefx.scheduling.scheduler import Scheduler, create_scheduler
+from edgefx.scheduling.scheduler import Scheduler, budget_from, create_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,9 @@ def sink_classes(settings: Settings, registry: Registry) -> list[type[Sink]]:
 def open_sink(settings: Settings, registry: Registry, source: Source) -> Sink:
     """Open the configured output (several: one ``SharedOutputs``) for the source's stream."""
     cfg = settings.output
+    budget = budget_from(settings.extra.get("scheduler", {})) if cfg["adapt_preset"] else 0.0
     request = SinkRequest(cfg["codec"], cfg["preset"], cfg["crf"], cfg["bitrate"], cfg["gop_seconds"],
-                          threads=cfg["threads"])
+                          threads=cfg["threads"], budget_ms=budget)
     targets, classes = output_targets(cfg), sink_classes(settings, registry)
     if len(targets) > 1:
         sink: Sink = SharedOutputs.open_all(targets, classes, source.info, request)
