@@ -5,15 +5,16 @@ every ``detect_interval`` frames (to pick up new faces). Ids stay with their tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from edgefx.plugins.faces.detector import AutoDetector, FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Face
+from edgefx.vision.landmark_track import LandmarkTrack, landmark_box
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
-from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
+from edgefx.vision.rotated_rect import RotatedSquare
 from edgefx.vision.ssd import Detection, box_iou
 
 NEW_FACE_IOU = 0.3
@@ -22,46 +23,19 @@ DUPLICATE_IOU = 0.5
 """Two tracks overlapping by more than this IoU have converged on one face; the younger is dropped."""
 
 
-def landmark_box(points: np.ndarray) -> np.ndarray:
-    """Axis-aligned box (4,) float32 of ``(N, 2+)`` points."""
-    return np.array(xy_bounds(points), np.float32)
-
-
 @dataclass(slots=True, eq=False)
-class Track:
+class Track(LandmarkTrack):
     """One followed face: its id, the region for the next frame and its smoothing state."""
-
-    id: int
-    roi: RotatedSquare
-    filter: OneEuroFilter
-    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
-    score: float = 0.0
-    time: float = 0.0
-    box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
 
     def update(self, result: LandmarkResult, t: float, smooth: bool) -> None:
         """Take a fresh model result at time ``t``: next region from the raw points, output smoothed."""
-        self.roi = roi_from_landmarks(result.points)
-        self.score, self.time = result.presence, t
-        if smooth:
-            x0, y0, x1, y1 = xy_bounds(result.points)
-            scale = max(1.0, (x1 - x0 + y1 - y0) / 2.0)
-            self.landmarks = self.filter(result.points, t, scale).astype(np.float32)
-        else:
-            self.landmarks = result.points
-        self.box = landmark_box(self.landmarks)
+        self.follow(result.points, roi_from_landmarks(result.points), result.presence, t, smooth)
 
     def face(self, landmarks: np.ndarray | None = None) -> Face:
         """This track as a ``Face`` (optionally with other landmarks, e.g. predicted ones)."""
         if landmarks is None:
             return Face(self.id, self.box, self.score, self.landmarks)
         return Face(self.id, landmark_box(landmarks), self.score, landmarks)
-
-    def predict(self, t: float) -> np.ndarray:
-        """Landmarks extrapolated to time ``t`` at the filter's estimated velocity (no model run)."""
-        if self.filter.speed is None or t <= self.time:
-            return self.landmarks
-        return (self.landmarks + self.filter.speed * (t - self.time)).astype(np.float32)
 
 
 class FaceTracker:

@@ -11,7 +11,7 @@ each hand is extrapolated at its velocity. Ids stay with their track.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,8 +19,9 @@ from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker, HandResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Hand
-from edgefx.vision.one_euro import FilterParams, OneEuroFilter
-from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
+from edgefx.vision.landmark_track import LandmarkTrack, landmark_box
+from edgefx.vision.one_euro import FilterParams
+from edgefx.vision.rotated_rect import RotatedSquare
 from edgefx.vision.ssd import Detection, box_iou
 
 SAME_HAND_IOU = 0.5
@@ -30,36 +31,17 @@ DUPLICATE_IOU = 0.5
 """Two tracks whose landmark boxes overlap by more than this IoU follow one hand; the younger is dropped."""
 
 
-def landmark_box(points: np.ndarray) -> np.ndarray:
-    """Axis-aligned box (4,) float32 of ``(N, 2+)`` points."""
-    return np.array(xy_bounds(points), np.float32)
-
-
 @dataclass(slots=True, eq=False)
-class Track:
+class Track(LandmarkTrack):
     """One followed hand: its id, the region for the next frame and its smoothing state."""
 
-    id: int
-    roi: RotatedSquare
-    filter: OneEuroFilter
-    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
-    score: float = 0.0
     handedness: str = ""
-    time: float = 0.0
-    box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     gesture: str | None = None
 
     def update(self, result: HandResult, t: float, smooth: bool) -> None:
         """Take a fresh model result at time ``t``: next region from the raw points, output smoothed."""
-        self.roi = roi_from_landmarks(result.points)
-        self.score, self.handedness, self.time = result.presence, result.handedness, t
-        if smooth:
-            x0, y0, x1, y1 = xy_bounds(result.points)
-            scale = max(1.0, (x1 - x0 + y1 - y0) / 2.0)
-            self.landmarks = self.filter(result.points, t, scale).astype(np.float32)
-        else:
-            self.landmarks = result.points
-        self.box = landmark_box(self.landmarks)
+        self.follow(result.points, roi_from_landmarks(result.points), result.presence, t, smooth)
+        self.handedness = result.handedness
         self.gesture = hand_gesture(self.landmarks)
 
     def hand(self, landmarks: np.ndarray | None = None) -> Hand:
@@ -67,12 +49,6 @@ class Track:
         if landmarks is None:
             return Hand(self.id, self.handedness, self.score, self.landmarks, self.box, self.gesture)
         return Hand(self.id, self.handedness, self.score, landmarks, landmark_box(landmarks), self.gesture)
-
-    def predict(self, t: float) -> np.ndarray:
-        """Landmarks extrapolated to time ``t`` at the filter's estimated velocity (no model run)."""
-        if self.filter.speed is None or t <= self.time:
-            return self.landmarks
-        return (self.landmarks + self.filter.speed * (t - self.time)).astype(np.float32)
 
 
 class HandTracker:
