@@ -5,11 +5,13 @@ trackers share it; each adds what its result carries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from edgefx.vision.one_euro import OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare, xy_bounds
+from edgefx.vision.ssd import box_iou
 
 
 def landmark_box(points: np.ndarray) -> np.ndarray:
@@ -46,3 +48,16 @@ class LandmarkTrack:
         if self.filter.speed is None or t <= self.time:
             return self.landmarks
         return (self.landmarks + self.filter.speed * (t - self.time)).astype(np.float32)
+
+
+T = TypeVar("T", bound=LandmarkTrack)
+
+
+def without_duplicates(tracks: list[T], iou: float) -> list[T]:
+    """``tracks`` less those that converged on an older track's object (landmark boxes overlapping
+    by more than ``iou``): the oldest of each such group is kept."""
+    kept: list[T] = []
+    for track in sorted(tracks, key=lambda tr: tr.id):
+        if all(box_iou(track.box, other.box[None])[0] <= iou for other in kept):
+            kept.append(track)
+    return kept

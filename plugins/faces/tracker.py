@@ -12,7 +12,7 @@ import numpy as np
 from edgefx.plugins.faces.detector import AutoDetector, FaceDetector
 from edgefx.plugins.faces.landmarks import FaceLandmarker, LandmarkResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Face
-from edgefx.vision.landmark_track import LandmarkTrack, landmark_box
+from edgefx.vision.landmark_track import LandmarkTrack, landmark_box, without_duplicates
 from edgefx.vision.one_euro import FilterParams, OneEuroFilter
 from edgefx.vision.rotated_rect import RotatedSquare
 from edgefx.vision.ssd import Detection, box_iou
@@ -78,7 +78,7 @@ class FaceTracker:
                     self.fallback_runs += 1
                 kept += [track for track in self._new_tracks(detector.detect(image), kept)
                          if self._follow(image, track, t, refine=True)]
-        self.tracks = self._without_duplicates(kept)
+        self.tracks = without_duplicates(kept, DUPLICATE_IOU)
         return [track.face() for track in self.tracks]
 
     def carry(self, t: float) -> list[Face]:
@@ -117,10 +117,3 @@ class FaceTracker:
             self.next_id += 1
         return new
 
-    @staticmethod
-    def _without_duplicates(tracks: list[Track]) -> list[Track]:
-        kept: list[Track] = []
-        for track in sorted(tracks, key=lambda tr: tr.id):
-            if all(box_iou(track.box, other.box[None])[0] <= DUPLICATE_IOU for other in kept):
-                kept.append(track)
-        return kept

@@ -19,7 +19,7 @@ from edgefx.plugins.hands.detector import PalmDetector
 from edgefx.plugins.hands.gestures import hand_gesture
 from edgefx.plugins.hands.landmarks import HandLandmarker, HandResult, roi_from_detection, roi_from_landmarks
 from edgefx.results import Hand
-from edgefx.vision.landmark_track import LandmarkTrack, landmark_box
+from edgefx.vision.landmark_track import LandmarkTrack, landmark_box, without_duplicates
 from edgefx.vision.one_euro import FilterParams
 from edgefx.vision.rotated_rect import RotatedSquare
 from edgefx.vision.ssd import Detection, box_iou
@@ -94,7 +94,7 @@ class HandTracker:
                 continue
             track.update(result, t, self.filter_params.enabled)
             kept.append(track)
-        self.tracks = self._without_duplicates(kept)
+        self.tracks = without_duplicates(kept, DUPLICATE_IOU)
         return [track.hand() for track in self.tracks]
 
     def close(self) -> None:
@@ -151,13 +151,6 @@ class HandTracker:
             self.next_id += 1
         return new
 
-    @staticmethod
-    def _without_duplicates(tracks: list[Track]) -> list[Track]:
-        kept: list[Track] = []
-        for track in sorted(tracks, key=lambda tr: tr.id):
-            if all(box_iou(track.box, other.box[None])[0] <= DUPLICATE_IOU for other in kept):
-                kept.append(track)
-        return kept
 
 
 def _square_box(roi: RotatedSquare) -> np.ndarray:
