@@ -45,6 +45,20 @@ def test_party_keywords_fire_nothing_on_three_minutes_of_other_speech() -> None:
     assert [(h.hit.word, round(h.hit.end, 1)) for h in heard] == []
 
 
+def test_party_keywords_with_verify_fire_nothing_on_three_minutes_of_other_speech() -> None:
+    """The same three minutes with ``verify = true``: the language model decode rejects the two
+    "snow" candidates inside "...conference number"."""
+    stream = party_stream(180.0)
+    settings = load_settings("party", {"analyzers.speech.verify": True}).analyzers["speech"]
+    from edgefx.plugins.speech.analyzer import SpeechAnalyzer
+
+    options = {**{k: o.default for k, o in SpeechAnalyzer.options.items()}, **settings}
+    recognizer = create_recognizer(options)
+    assert recognizer.verifier is not None
+    heard = spot(recognizer, stream.samples)
+    assert [(h.hit.word, round(h.hit.end, 1)) for h in heard] == []
+
+
 def test_a_spoken_keyword_does_not_fire_its_rival(aligner: corpus.Aligner) -> None:
     """alsa-utils' "Front Left" ... "Side Right": before, "front" also fired "right" and "left" "front"."""
     stream = join(corpus.alsa_positions(aligner))

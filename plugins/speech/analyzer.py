@@ -45,7 +45,10 @@ def create_recognizer(settings: dict[str, Any]) -> Recognizer:
         from edgefx.plugins.speech.vosk import VoskRecognizer
         return VoskRecognizer(settings["keywords"], settings["model"], settings["fillers"], settings["min_confidence"],
                               settings["partials"])
-    from edgefx.plugins.speech.sphinx import SphinxRecognizer
+    from edgefx.plugins.speech.sphinx import SphinxRecognizer, verified
+    if settings["verify"]:
+        return verified(settings["keywords"], settings["threshold"], settings["thresholds"],
+                        settings["min_confidence"] or None, settings["confidences"])
     return SphinxRecognizer(settings["keywords"], settings["threshold"], settings["thresholds"],
                             settings["min_confidence"] or MIN_CONFIDENCE, settings["confidences"])
 
@@ -94,6 +97,9 @@ class SpeechAnalyzer(Analyzer):
                             min=1e-80, max=1e80, type=(float, int, type(None))),
         "thresholds": Option({}, "PocketSphinx threshold per keyword, e.g. {snow = 1e-10}", type=dict),
         "confidences": Option({}, "PocketSphinx min_confidence per keyword, e.g. {snow = 0.9}", type=dict),
+        "verify": Option(False, "PocketSphinx: a more permissive keyphrase search, each keyword then confirmed by "
+                                "decoding the audio around it with the full English language model (fewer false "
+                                "events; several times the CPU, see docs/speech.md)"),
         "fillers": Option([], "Vosk grammar words that absorb other speech and never fire", type=list),
         "min_confidence": Option(0.0, f"confidence a keyword needs to fire (PocketSphinx: 0 = the default "
                                       f"{MIN_CONFIDENCE}; Vosk: final results below it are ignored)",

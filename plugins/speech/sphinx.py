@@ -1,6 +1,6 @@
 """PocketSphinx keyword spotting with the English model its PyPI wheel ships (works offline).
 
-Two stages, so a keyword fires only on the word that was said:
+Two stages, so a keyword fires only on the word that was said, and an optional third:
 
 1. **Spotting.** All keywords in one keyphrase (``kws``) search, each with a threshold derived
    from its length in phones (``auto_threshold``): a short word needs far stronger evidence
@@ -14,6 +14,11 @@ Two stages, so a keyword fires only on the word that was said:
    PocketSphinx's phone loop, per frame) wins, the others are dropped; a keyword detected again
    inside the word it already fired for is the same word. A winning keyword fires when its
    probability reaches ``min_confidence``.
+3. **Verifying** (optional: ``verified``, the ``verify`` option). A more permissive stage 1
+   without rival words, whose winners fire only when a language model decode of the audio around
+   them hears the keyword too (``verify.LanguageModelVerifier``). Far fewer false events, but on
+   the evaluation sets it also loses many spoken keywords and costs several times the CPU, so it
+   is not the default (docs/speech.md, "Accuracy").
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 
 from edgefx.errors import ConfigError
 from edgefx.plugins.speech.recognizer import Hit, Utterance
+from edgefx.plugins.speech.verify import LanguageModelVerifier
 
 FRAME_S = 0.01
 """PocketSphinx frame period (seconds)."""
@@ -69,7 +75,7 @@ class Candidate:
     prob: float
     heard_at: float
     state: str = "waiting"
-    """waiting, fired or dropped."""
+    """waiting, fired, dropped (by pass 1) or rejected (by the verifier)."""
 
     def overlaps(self, other: Candidate) -> bool:
         """Whether the two cover the same stretch of speech (by at least 30 % of the shorter)."""
@@ -81,13 +87,17 @@ class SphinxRecognizer:
     """Keyword spotting as described in the module docstring. ``threshold`` overrides the
     phone-count thresholds for every keyword, ``thresholds`` per keyword (a likelihood ratio,
     typically 1e-40 .. 1e+10: lower fires more readily); ``min_confidence`` (0..1) is the
-    detection probability a winner needs, ``confidences`` per keyword."""
+    detection probability a winner needs, ``confidences`` per keyword. ``verifier``: a second
+    pass that must confirm each winner before it fires (``verified``); ``threshold_scale``
+    multiplies the phone-count thresholds; ``rivals``: sound-alike words of each kind per keyword."""
 
     name = "pocketsphinx"
 
     def __init__(self, keywords: list[str], threshold: float | None = None,
                  thresholds: Mapping[str, float] | None = None, min_confidence: float = MIN_CONFIDENCE,
-                 confidences: Mapping[str, float] | None = None) -> None:
+                 confidences: Mapping[str, float] | None = None,
+                 verifier: LanguageModelVerifier | None = None, threshold_scale: float = 1.0,
+                 rivals: int = CONFUSERS) -> None:
         from pocketsphinx import Decoder
 
         self.decoder = Decoder(loglevel="FATAL", lm=None)
@@ -97,11 +107,12 @@ class SphinxRecognizer:
             raise ConfigError(f"speech: {', '.join(map(repr, missing))} not in the PocketSphinx English dictionary",
                               "choose English keywords (cmudict words) or use a Vosk model for other words")
         given = {k.lower(): v for k, v in (thresholds or {}).items()}
-        self.thresholds = {k: given.get(k, threshold if threshold is not None else auto_threshold(self.phones(k)))
+        self.thresholds = {k: given.get(k, threshold if threshold is not None
+                                        else auto_threshold(self.phones(k)) * threshold_scale)
                            for k in self.keywords}
         given = {k.lower(): v for k, v in (confidences or {}).items()}
         self.confidences = {k: given.get(k, min_confidence) for k in self.keywords}
-        self.confusers = confusers(self.decoder, self.keywords, CONFUSERS)
+        self.confusers = confusers(self.decoder, self.keywords, rivals)
         lines = [f"{k} /{t:.3g}/" for k, t in self.thresholds.items()]
         lines += [f"{w} /{auto_threshold(self.phones(w)):.3g}/" for w in self.confusers]
         with tempfile.TemporaryDirectory() as tmp:
@@ -109,6 +120,7 @@ class SphinxRecognizer:
             path.write_text("\n".join(lines) + "\n")
             self.decoder.add_kws("keywords", str(path))
         self.decoder.activate_search("keywords")
+        self.verifier = verifier
         self.utt = Utterance()
         self._started = False
         self._seen: set[tuple[str, int, int]] = set()
@@ -123,6 +135,8 @@ class SphinxRecognizer:
             self._restart()
             self._candidates.clear()
         self.decoder.process_raw(samples.astype(np.int16, copy=False).tobytes())
+        if self.verifier is not None:
+            self.verifier.add(samples, t0)
         now = self.utt.now
         if self.decoder.hyp() is not None:
             for seg in self.decoder.seg():
@@ -142,14 +156,20 @@ class SphinxRecognizer:
         for c in self._candidates:
             if c.state != "waiting" or now < c.heard_at + HOLD_S:
                 continue
+            if self.verifier is not None and c.word in self.confidences and not self.verifier.ready(c.end):
+                continue
             if c.word not in self.confidences:  # a confuser: competes, never fires
                 c.state = "dropped" if c.prob < MIN_CONFIDENCE else "fired"
                 continue
-            rivals = [o for o in self._candidates if o is not c and o.state != "dropped" and o.overlaps(c)]
-            again = any(o.word == c.word and o.state == "fired" for o in rivals)
-            beaten = any(self._beats(o, c) for o in rivals if o.word != c.word)
+            near = [o for o in self._candidates if o is not c and o.overlaps(c)]
+            again = any(o.word == c.word and o.state in ("fired", "rejected") for o in near)
+            beaten = any(self._beats(o, c) for o in near if o.word != c.word and o.state in ("waiting", "fired"))
             if again or beaten or c.prob < self.confidences[c.word]:
                 c.state = "dropped"
+                continue
+            if self.verifier is not None and not self.verifier.confirms(c.word, c.start, c.end,
+                                                                        self.decoder.get_cmn()):
+                c.state = "rejected"
                 continue
             c.state = "fired"
             hits.append(Hit(c.word, c.end, c.prob))
@@ -228,3 +248,21 @@ def _one_phone_apart(target: tuple[str, ...], phones: list[str]) -> set[tuple[st
 def _prob(value: float) -> float:
     """PocketSphinx reports a probability (0..1) or, on some builds, its log."""
     return float(value) if 0.0 <= value <= 1.0 else float(min(1.0, math.exp(value)))
+
+
+VERIFY_SCALE = 1e-2
+"""``verified``: pass 1 thresholds are the phone-count ones times this (lower: more candidates)."""
+VERIFY_MIN_CONFIDENCE = 0.8
+"""``verified``: the detection probability a candidate needs before the verifier hears it."""
+
+
+def verified(keywords: list[str], threshold: float | None = None, thresholds: Mapping[str, float] | None = None,
+             min_confidence: float | None = None,
+             confidences: Mapping[str, float] | None = None) -> SphinxRecognizer:
+    """The two-pass spotter (the ``verify`` option): a keyphrase search more permissive than the
+    default one (``VERIFY_SCALE``, ``VERIFY_MIN_CONFIDENCE``, no sound-alike rivals: the
+    language model does their job) whose winners fire only when a language model decode of the
+    audio around them hears the keyword too. Explicit settings override pass 1 as in
+    ``SphinxRecognizer``."""
+    return SphinxRecognizer(keywords, threshold, thresholds, min_confidence or VERIFY_MIN_CONFIDENCE, confidences,
+                            LanguageModelVerifier(), threshold_scale=VERIFY_SCALE, rivals=0)
