@@ -32,24 +32,11 @@ def aligner() -> corpus.Aligner:
     return corpus.Aligner()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 24 not fully met: 'snow' fires twice on 3.3 min of prompts "
-                                       "('...conference number'), see docs/speech.md")
 def test_party_keywords_fire_nothing_on_three_minutes_of_other_speech() -> None:
     stream = party_stream(180.0)
     assert stream.seconds >= 180.0 and not {w.text for w in stream.words} & set(PARTY_KEYWORDS)
     settings = load_settings("party").analyzers["speech"]
-    from edgefx.plugins.speech.analyzer import SpeechAnalyzer
-
-    options = {**{k: o.default for k, o in SpeechAnalyzer.options.items()}, **settings}
-    heard = spot(create_recognizer(options), stream.samples)
-    assert [(h.hit.word, round(h.hit.end, 1)) for h in heard] == []
-
-
-def test_party_keywords_with_verify_fire_nothing_on_three_minutes_of_other_speech() -> None:
-    """The same three minutes with ``verify = true``: the language model decode rejects the two
-    "snow" candidates inside "...conference number"."""
-    stream = party_stream(180.0)
-    settings = load_settings("party", {"analyzers.speech.verify": True}).analyzers["speech"]
+    assert settings["verify"] is True  # the preset confirms each keyword (without: 2 "snow" in "conference number")
     from edgefx.plugins.speech.analyzer import SpeechAnalyzer
 
     options = {**{k: o.default for k, o in SpeechAnalyzer.options.items()}, **settings}
