@@ -2,7 +2,7 @@
 ``tools/train_stick_net.py`` on rendered ground truth) that maps the working image to a heatmap of
 the visible rod, and the mask the analyzer's candidate search reads from it.
 
-The net sees the working image shrunk to ``INPUT_SIZE`` (BGR, 0..1) and answers at half that size
+The net sees the working image shrunk to ``INPUT_SIZE`` (BGR, normalised: ``net_input``) and answers at half that size
 (``OUTPUT_STRIDE``): the probability that each cell shows the stick. It runs through LiteRT on one
 thread like the engine's other models; it is shipped beside this module, not in the model cache.
 """
@@ -25,10 +25,13 @@ rod is marked this wide, so its heatmap never breaks up): the mask reaches this 
 
 
 def net_input(work: np.ndarray) -> np.ndarray:
-    """The net's input for the (H, W, 3) uint8 BGR working image: (1, 90, 160, 3) float32 in 0..1."""
+    """The net's input for the (H, W, 3) uint8 BGR working image: (1, 90, 160, 3) float32, each
+    channel less its mean, over the picture's standard deviation (plus 8 levels, so noise on a flat
+    picture is not blown up): a dim, flat or overexposed scene looks like a plain one."""
     w, h = INPUT_SIZE
-    small = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA)
-    return (small.astype(np.float32) * (1.0 / 255.0))[None]
+    small = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    mean, std = cv2.meanStdDev(small)
+    return ((small - mean.reshape(1, 1, 3).astype(np.float32)) / (float(std.mean()) + 8.0))[None]
 
 
 class StickNet:
