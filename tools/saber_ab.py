@@ -1,13 +1,14 @@
 """A/B speed of the saber analyzer and blade render: a base commit's ``plugins/saber`` against the
 working tree's, at 1280x720 on one thread, each measured in its own process, alternating.
 
-    flock /tmp/edgefx-bench.lock .venv/bin/python tools/saber_ab.py BASE [ROUNDS]
+    flock /tmp/edgefx-bench.lock .venv/bin/python tools/saber_ab.py BASE [ROUNDS] [NEW_SETTINGS]
 
 The base commit's ``plugins/saber/*.py`` are copied (``git show``) into a temporary package
 ``base_saber`` (its imports of ``edgefx.plugins.saber`` renamed), so both run on the same engine,
 OpenCV and frames: the swinging stick with a fist over the bikes clip (``groundtruth``, 90 frames,
 3 passes). Rounds alternate base and new processes; prints each process's medians (ms) and the
-ratio of the medians over all rounds, new / base.
+ratio of the medians over all rounds, new / base. ``NEW_SETTINGS``: analyzer options (JSON) for the
+working tree's run only, e.g. ``'{"detector": "net"}'`` to time an option the base does not have.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from fractions import Fraction
 import cv2, numpy as np
 cv2.setNumThreads(1)
 from edgefx.frame import Frame, FrameContext
-package, frames_file, colour = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+package, frames_file, colour, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 analyzer_mod = importlib.import_module(package + ".analyzer")
 effect_mod = importlib.import_module(package + ".effect")
 tracker_mod = importlib.import_module(package + ".tracker")
 images = np.load(frames_file)
 frames = [Frame(img, i, Fraction(1, 30), i) for i, img in enumerate(images)]
-analyzer = analyzer_mod.SaberAnalyzer({"color": colour})
+analyzer = analyzer_mod.SaberAnalyzer({**extra, "color": colour})
 analyzer.start()
 samples = []
 for _ in range(3):
@@ -60,6 +61,7 @@ print(json.dumps({"analyzer": float(np.median(samples)), "render": float(np.medi
 
 def main() -> int:
     base, rounds = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    new_settings = sys.argv[3] if len(sys.argv) > 3 else "{}"
     import numpy as np
 
     from edgefx.plugins.saber.evaluate import calibrated_color
@@ -81,8 +83,8 @@ def main() -> int:
         colour = json.dumps(calibrated_color())
         results: dict[str, list[dict[str, float]]] = {"base": [], "new": []}
         for _ in range(rounds):
-            for variant, module in (("base", "base_saber"), ("new", "edgefx.plugins.saber")):
-                done = subprocess.run([sys.executable, "-c", CHILD, module, str(frames_file), colour],
+            for variant, module, extra in (("base", "base_saber", "{}"), ("new", "edgefx.plugins.saber", new_settings)):
+                done = subprocess.run([sys.executable, "-c", CHILD, module, str(frames_file), colour, extra],
                                       capture_output=True, text=True, check=True, cwd=tmp)
                 results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(variant, results[variant][-1], flush=True)

@@ -181,13 +181,17 @@ class TFLiteModel:
     custom transposed convolution is rewritten into builtin ops XNNPACK runs, with the same answer
     (``edgefx.inference.rewrite``).
 
+    ``path``: a model file shipped with a plugin (not in the manifest, so not checked against it),
+    loaded instead of the cached manifest model ``name``.
+
     ``run(x)`` takes the input array (shape ``input_shape``, float32 unless the model
     says otherwise) and returns the outputs in the model's order.
     """
 
-    def __init__(self, name: str, threads: int = 1, folder: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, name: str, threads: int = 1, folder: str | os.PathLike[str] | None = None,
+                 path: str | os.PathLike[str] | None = None) -> None:
         self.name = name
-        self.path = model_path(name, folder)
+        self.path = Path(path) if path is not None else model_path(name, folder)
         _, interpreter_cls = interpreter_backend()
         content = builtin_ops_content(self.path)
         self.interpreter = interpreter_cls(model_content=content, num_threads=threads)

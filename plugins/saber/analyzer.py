@@ -16,6 +16,7 @@ from edgefx.options import Option
 from edgefx.plugins.saber.color import DEFAULT_LAB, StickColor
 from edgefx.plugins.saber.detect import find_candidates, measure_along, skin_beyond
 from edgefx.plugins.saber.motion import MotionHistory, moved
+from edgefx.plugins.saber.net import StickNet
 from edgefx.plugins.saber.tracker import SaberTracker, Segment, TrackParams
 from edgefx.results import Saber
 
@@ -40,6 +41,10 @@ CHANGE = 14
 """Least change (L + 2a + 2b, 8-bit Lab) against the scene a few frames ago that counts as motion."""
 
 
+NET_THRESHOLD = 0.5
+"""Heatmap probability over which the stick net's mask marks the stick."""
+
+
 SWING = 0.01
 """Endpoint speed (fraction of the diagonal per frame) at which a tracked stick counts as moving
 whatever the change mask says (the smoothed ends lag a fast swing, so the samples miss the stick)."""
@@ -48,7 +53,8 @@ whatever the change mask says (the smoothed ends lag a fast swing, so the sample
 class SaberAnalyzer(Analyzer):
     """The stick's base (hilt) and tip; result: ``Saber`` or ``None``.
 
-    Per frame: downscale, Lab colour mask of the calibrated stick colour, opening, contours, long thin
+    Per frame: downscale, a mask of the stick (``detector``: the Lab colour mask of the calibrated stick
+    colour, opened, or the learned stick net's heatmap thresholded, ``net.py``), contours, long thin
     well-filled blobs; the one that continues the track (Kalman-predicted endpoints) wins. A new track
     needs ``confirm_frames`` consistent detections of a candidate that moved against the background
     (``motion.py``: the camera's own motion taken out), so scene structure never starts one; a track
@@ -62,6 +68,9 @@ class SaberAnalyzer(Analyzer):
     result_type = Saber | None
     expected_ms: ClassVar[float | None] = 3.0
     options: ClassVar[dict[str, Option]] = {
+        "detector": Option("colour", "how the stick is found: `colour` (a mask of the calibrated `color`) or `net` "
+                           "(the learned stick net shipped as plugins/saber/stick_net.tflite; `color` unused)",
+                           choices=("colour", "net")),
         "color": Option(list(DEFAULT_LAB), "stick colour [L, a, b] (OpenCV 8-bit Lab); `edgefx saber calibrate` "
                         "measures it"),
         "ab_tolerance": Option(7, "how far the stick's a and b (colour) may stray from `color`", min=1, max=60),
@@ -86,6 +95,7 @@ class SaberAnalyzer(Analyzer):
         s = self.settings
         self.color = StickColor.from_option(s["color"], s["ab_tolerance"], s["l_tolerance"])
         self.kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        self.net = StickNet(threads=1) if s["detector"] == "net" else None
         self.tracker: SaberTracker | None = None
         self.size: tuple[int, int] | None = None
         self.lightness: float | None = None
@@ -119,7 +129,10 @@ class SaberAnalyzer(Analyzer):
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2Lab)
         self.history.push(lab)
         change = self.history.change(CHANGE)
-        mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
+        if self.net is None:
+            mask = cv2.morphologyEx(self.color.mask(lab, self.lightness), cv2.MORPH_OPEN, self.kernel)
+        else:
+            mask = self.net.mask(small, NET_THRESHOLD)
         s = self.settings
         found = find_candidates(self.thin(mask), s["min_length"] * float(np.hypot(work_w, work_h)),
                                 min_fill=s["min_fill"], max_width=s["max_width"] * work_h)
@@ -131,6 +144,8 @@ class SaberAnalyzer(Analyzer):
             band = 3.0 * self.stick_width + 0.7 * tracker.filter.speed / to_frame
             guided = measure_along(mask, predicted[0] / to_frame, predicted[1] / to_frame, band, self.stick_width)
             found = ([guided] if guided is not None and guided.fill >= 0.35 else []) + found
+        if self.net is not None:  # the net marks the rod's round ends too: its axis ends half a width inside
+            found = [c.shortened(0.5 * c.width) for c in found]
         segments = [Segment(c.p0 * to_frame, c.p1 * to_frame, c.fill) for c in found]
 
         def orient(seg: Segment) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +171,8 @@ class SaberAnalyzer(Analyzer):
             return None
         if found:
             self.stick_width = float(np.clip(0.8 * self.stick_width + 0.2 * 0.5 * found[0].width, 1.5, 12.0))
-            self._follow_lightness(lab, base, tip)
+            if self.net is None:
+                self._follow_lightness(lab, base, tip)
         return replace(saber, width=round(2 * self.stick_width * to_frame, 2))
 
     def thin(self, mask: np.ndarray) -> np.ndarray:

@@ -26,6 +26,12 @@ class Candidate:
     def length(self) -> float:
         return float(np.hypot(*(self.p1 - self.p0)))
 
+    def shortened(self, by: float) -> Candidate:
+        """The candidate with each end moved ``by`` pixels towards the other (at most to the middle)."""
+        axis = self.p1 - self.p0
+        step = axis * min(0.5, by / max(1e-6, self.length))
+        return Candidate(self.p0 + step, self.p1 - step, self.width, self.fill)
+
 
 def find_candidates(mask: np.ndarray, min_length: float, min_aspect: float = 4.0, min_fill: float = 0.5,
                     max_width: float | None = None) -> list[Candidate]:

@@ -53,10 +53,11 @@ def calibrated_color() -> list[int]:
     return list(calibrate_color(f.image for f in still))
 
 
-def track(frames: list[TruthFrame], color: list[int] | None = None) -> list[Saber | None]:
+def track(frames: list[TruthFrame], color: list[int] | None = None,
+          settings: dict[str, Any] | None = None) -> list[Saber | None]:
     """The analyzer's result on each frame, run in order from a fresh start (``color``: as calibrated,
-    ``None``: the default settings)."""
-    analyzer = SaberAnalyzer({} if color is None else {"color": color})
+    ``None``: the default settings; ``settings``: further analyzer options, e.g. ``{"detector": "net"}``)."""
+    analyzer = SaberAnalyzer({**(settings or {}), **({} if color is None else {"color": color})})
     analyzer.start()
     out = []
     for i, truth in enumerate(frames):
@@ -81,10 +82,12 @@ def acquisition_frames(found: list[Saber | None]) -> int:
 
 def endpoint_errors(frames: list[TruthFrame], found: list[Saber | None]) -> np.ndarray:
     """``endpoint_error`` on every frame that shows the stick, from the first report on (the frames
-    before it are the acquisition, reported apart); all frames (each 1.0) if it is never reported."""
+    before it are the acquisition, reported apart); all frames (each 1.0) if it is never reported
+    while the stick is there (a first report after the stick has left is a false report, not an
+    acquisition)."""
     start = min(acquisition_frames(found), len(found) - 1)
-    return np.array([endpoint_error(t, s) for t, s in zip(frames[start:], found[start:], strict=True)
-                     if t.base is not None])
+    errors = [endpoint_error(t, s) for t, s in zip(frames[start:], found[start:], strict=True) if t.base is not None]
+    return np.array(errors or [1.0 for t in frames if t.base is not None])
 
 
 def recovery_frames(frames: list[TruthFrame], found: list[Saber | None], after: int) -> int | None:
@@ -161,10 +164,11 @@ UNTUNED = tuple(bg for k, bg in enumerate(BACKGROUNDS) if k % 3 == 2)
 chelsea, motorcycle, hubble, coins). Nothing was ever adjusted on it."""
 
 
-def scene_figures(names: tuple[str, ...] = tuple(SCENES)) -> dict[str, Any]:
+def scene_figures(names: tuple[str, ...] = tuple(SCENES), settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Per scene and pooled over all scenes and over ``UNTUNED``: endpoint error (median, p95, misses
     counted as 1.0, from the first report on), frames to the first report, recovery after the
-    occlusion, and the saber reported on frames without a stick (occlusion and tail)."""
+    occlusion, and the saber reported on frames without a stick (occlusion and tail). ``settings``:
+    analyzer options besides the calibrated colour (``track``)."""
     calibrated = {c: calibrate_color(f.image for f in render_sequence("still", 10, background="carphone", seed=9,
                                                                        gain=(1.0, 1.0), colour=c))
                   for c in {SCENES[n]["colour"] for n in names}}
@@ -172,7 +176,7 @@ def scene_figures(names: tuple[str, ...] = tuple(SCENES)) -> dict[str, Any]:
     for name in names:
         spec = SCENES[name]
         seq = render_sequence(frames=SCENE_FRAMES, **spec)
-        found = track(seq, list(calibrated[spec["colour"]]))
+        found = track(seq, list(calibrated[spec["colour"]]), settings)
         errors = endpoint_errors(seq, found)
         empty = [s is not None for t, s in zip(seq, found, strict=True) if t.base is None]
         out[name] = {"errors": errors, "acquisition_frames": acquisition_frames(found),

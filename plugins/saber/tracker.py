@@ -108,12 +108,14 @@ class SaberTracker:
         """The stick's angle at its last measurement and the frames since."""
 
     def _match(self, segment: Segment, base: np.ndarray, tip: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them."""
-        straight = max(np.hypot(*(segment.p0 - base)), np.hypot(*(segment.p1 - tip)))
-        swapped = max(np.hypot(*(segment.p1 - base)), np.hypot(*(segment.p0 - tip)))
-        if straight <= swapped:
-            return float(straight), segment.p0, segment.p1
-        return float(swapped), segment.p1, segment.p0
+        """Largest endpoint distance to (``base``, ``tip``) and the segment oriented to fit them: the
+        pairing of ends with the smaller sum of distances (the larger distance alone let a prediction
+        whose tip had drifted through an occlusion swap the ends of the stick found again)."""
+        straight = (np.hypot(*(segment.p0 - base)), np.hypot(*(segment.p1 - tip)))
+        swapped = (np.hypot(*(segment.p1 - base)), np.hypot(*(segment.p0 - tip)))
+        if sum(straight) <= sum(swapped):
+            return float(max(straight)), segment.p0, segment.p1
+        return float(max(swapped)), segment.p1, segment.p0
 
     def predict(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Where the track's base and tip should be on the coming frame (``None`` without a track).
