@@ -129,11 +129,21 @@ class AudioWorker:
             self._thread.join(timeout=5.0)
 
 
+DEVICE_FORMATS = ("alsa", "pulse", "avfoundation", "dshow", "oss", "jack", "lavfi")
+"""FFmpeg's capture formats a ``FORMAT:DEVICE`` spec may name."""
+
+
+def is_device(spec: str) -> bool:
+    """Whether ``spec`` names a capture device as ``FORMAT:DEVICE`` (rather than a file)."""
+    fmt, sep, _ = spec.partition(":")
+    return bool(sep) and fmt in DEVICE_FORMATS
+
+
 def mic_format(spec: str) -> tuple[str, str]:
     """``"alsa:default"`` -> ``("alsa", "default")``; a bare device name gets this platform's
     capture format (ALSA on Linux, AVFoundation on macOS, DirectShow on Windows)."""
-    fmt, sep, device = spec.partition(":")
-    if sep and fmt in ("alsa", "pulse", "avfoundation", "dshow", "oss", "jack", "lavfi"):
+    if is_device(spec):
+        fmt, _, device = spec.partition(":")
         return fmt, device
     default = {"darwin": "avfoundation", "win32": "dshow"}.get(sys.platform, "alsa")
     return default, spec

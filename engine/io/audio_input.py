@@ -33,7 +33,7 @@ import numpy as np
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
-from edgefx.io.audio import mic_format
+from edgefx.io.audio import is_device, mic_format
 from edgefx.io.info import AudioInfo
 from edgefx.io.source import Item, Source, WrappedSource
 
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 RATE = 48000
 """Sample rate of the sound that goes on air."""
-DEVICE_FORMATS = ("alsa", "pulse", "avfoundation", "dshow", "oss", "jack", "lavfi")
 STALL_S = 0.5
 """A capture device that has delivered nothing this far behind the picture is stalled (or gone)."""
 BACKLOG_S = 0.5
@@ -49,12 +48,6 @@ BACKLOG_S = 0.5
 of a device that delivers in bursts cannot drift behind the picture."""
 SILENCE_SAMPLES = 960
 """Samples per frame of the silence that fills a stalled device's gap (20 ms)."""
-
-
-def is_device(spec: str) -> bool:
-    """Whether ``spec`` names a capture device (``FORMAT:DEVICE``) rather than an audio file."""
-    fmt, sep, _ = spec.partition(":")
-    return bool(sep) and fmt in DEVICE_FORMATS
 
 
 def open_audio(spec: str) -> av.container.InputContainer:
@@ -151,7 +144,6 @@ class WithAudio(WrappedSource):
         self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE)
         self.info = dataclasses.replace(video.info, audio=AudioInfo(RATE, 1 if layout == "mono" else 2, layout,
                                                                       Fraction(1, RATE)))
-        self._layout = layout
         self._decoded = self._resampled()
         self._live = LiveAudio(self._decoded, spec) if is_device(spec) else None
         self._stalled_since: float | None = None
@@ -211,10 +203,12 @@ class WithAudio(WrappedSource):
             if self._live.ended is None:
                 log.warning("audio input %s delivered nothing for %.1f s; silence goes on air until it is back",
                             self.spec, t - cursor / RATE)
-        channels = 1 if self._layout == "mono" else 2
+        audio = self.info.audio
+        assert audio is not None
         while cursor / RATE < t:
             n = min(SILENCE_SAMPLES, max(1, round(t * RATE) - cursor))
-            frame = av.AudioFrame.from_ndarray(np.zeros((channels, n), np.float32), format="fltp", layout=self._layout)
+            frame = av.AudioFrame.from_ndarray(np.zeros((audio.channels, n), np.float32), format="fltp",
+                                               layout=audio.layout)
             frame.sample_rate = RATE
             frame.pts, frame.time_base = cursor, Fraction(1, RATE)
             self._samples += n

@@ -107,13 +107,14 @@ class AdaptiveEncoder:
             step = self.governor.step(ms, at + 1 < len(self.levels), at > 0)
             if step:
                 packets += self._switch(self.levels[at + step])
-        for packet in packets:  # a new encoder's packets belong to the same stream
-            packet.stream = self.stream
-        return packets
+        return self._own(packets)
 
     def flush(self) -> list[av.Packet]:
         """The packets the encoder still holds (at the end)."""
-        packets = list(self.context.encode(None))
+        return self._own(list(self.context.encode(None)))
+
+    def _own(self, packets: list[av.Packet]) -> list[av.Packet]:
+        """``packets`` marked as the stream's (a new encoder's packets belong to the same stream)."""
         for packet in packets:
             packet.stream = self.stream
         return packets
