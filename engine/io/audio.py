@@ -13,7 +13,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import av
 import av.error
@@ -153,8 +153,46 @@ class MicError(SourceError):
     """The microphone could not be opened: ``message`` says why, ``hint`` what to do."""
 
 
+class DeviceReader:
+    """A capture device's frames read on their own thread: each goes to ``deliver`` until the
+    device ends or fails (``ended`` then says why, and ``on_end`` is told) or ``close`` stops it.
+    ``frames`` may raise ``SourceError``, ``av.error.FFmpegError`` or ``OSError``."""
+
+    def __init__(self, frames: Iterator[av.AudioFrame], deliver: Callable[[av.AudioFrame], None],
+                 on_end: Callable[[str], None], name: str) -> None:
+        self.ended: str | None = None
+        """Why the device stopped delivering (``None`` while it runs)."""
+        self._frames, self._deliver, self._on_end = frames, deliver, on_end
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name=name, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        reason = "the device ended its stream"
+        try:
+            for frame in self._frames:
+                if self._stop.is_set():
+                    return
+                self._deliver(frame)
+        except SourceError as exc:
+            reason = exc.message
+        except (av.error.FFmpegError, OSError) as exc:
+            reason = str(exc)
+        self.ended = reason
+        if not self._stop.is_set():
+            self._on_end(reason)
+
+    def close(self, timeout: float = 1.0) -> bool:
+        """Stop reading; ``False`` when the reader is still blocked in the device after ``timeout``
+        (then the device must not be closed under it: the daemon thread goes with the process)."""
+        self._stop.set()
+        self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
+
+
 class Microphone:
-    """A capture device read by PyAV on its own thread; every decoded frame goes to ``worker``."""
+    """A capture device read by PyAV on its own thread (``DeviceReader``); every decoded frame goes
+    to ``worker``."""
 
     def __init__(self, spec: str, worker: AudioWorker) -> None:
         fmt, device = mic_format(spec)
@@ -170,21 +208,12 @@ class Microphone:
             self.container.close()
             raise MicError(f"{spec!r} has no audio stream", "pick an audio capture device")
         self.worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, name=f"mic:{spec}", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
         started = time.monotonic()
-        try:
-            for frame in self.container.decode(self.container.streams.audio[0]):
-                if self._stop.is_set():
-                    break
-                self.worker.submit(frame, time.monotonic() - started)
-        except (av.error.FFmpegError, OSError) as exc:
-            log.error("microphone stopped: %s; speech is off from here", exc)
+        self._reader = DeviceReader(self.container.decode(self.container.streams.audio[0]),
+                                    lambda frame: worker.submit(frame, time.monotonic() - started),
+                                    lambda why: log.error("microphone stopped: %s; speech is off from here", why),
+                                    f"mic:{spec}")
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2.0)
-        self.container.close()
+        if self._reader.close(timeout=2.0):  # else its reader is blocked in the device: leave it open
+            self.container.close()

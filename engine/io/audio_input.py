@@ -33,7 +33,7 @@ import numpy as np
 
 from edgefx.errors import SourceError
 from edgefx.frame import Frame
-from edgefx.io.audio import is_device, mic_format
+from edgefx.io.audio import DeviceReader, is_device, mic_format
 from edgefx.io.info import AudioInfo
 from edgefx.io.source import Item, Source, WrappedSource
 
@@ -69,40 +69,33 @@ def open_audio(spec: str) -> av.container.InputContainer:
 
 
 class LiveAudio:
-    """A capture device's frames, read on their own thread into a short queue (at most
-    ``BACKLOG_S``: the oldest go first) that the picture's loop takes from without waiting."""
+    """A capture device's frames, read on their own thread (``DeviceReader``) into a short queue
+    (at most ``BACKLOG_S``: the oldest go first) that the picture's loop takes from without waiting."""
 
     def __init__(self, frames: Iterator[av.AudioFrame], spec: str) -> None:
         self.spec = spec
         self.dropped_samples = 0
-        self.ended: str | None = None
-        """Why the device stopped delivering (``None`` while it runs)."""
-        self._frames = frames
         self._queue: deque[av.AudioFrame] = deque()
         self._queued = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, name=f"audio:{spec}", daemon=True)
-        self._thread.start()
+        self._reader = DeviceReader(frames, self._keep, self._stopped, f"audio:{spec}")
 
-    def _read(self) -> None:
-        reason = "the device ended its stream"
-        try:
-            for frame in self._frames:
-                if self._stop.is_set():
-                    return
-                with self._lock:
-                    self._queue.append(frame)
-                    self._queued += frame.samples
-                    while self._queued > BACKLOG_S * RATE and len(self._queue) > 1:
-                        old = self._queue.popleft()
-                        self._queued -= old.samples
-                        self.dropped_samples += old.samples
-        except SourceError as exc:
-            reason = exc.message
-        self.ended = reason
-        if not self._stop.is_set():
-            log.warning("audio input %s stopped: %s; silence goes on air in its place", self.spec, reason)
+    @property
+    def ended(self) -> str | None:
+        """Why the device stopped delivering (``None`` while it runs)."""
+        return self._reader.ended
+
+    def _keep(self, frame: av.AudioFrame) -> None:
+        with self._lock:
+            self._queue.append(frame)
+            self._queued += frame.samples
+            while self._queued > BACKLOG_S * RATE and len(self._queue) > 1:
+                old = self._queue.popleft()
+                self._queued -= old.samples
+                self.dropped_samples += old.samples
+
+    def _stopped(self, reason: str) -> None:
+        log.warning("audio input %s stopped: %s; silence goes on air in its place", self.spec, reason)
 
     def take(self) -> av.AudioFrame | None:
         """The oldest captured frame, or ``None`` when none is waiting."""
@@ -120,11 +113,8 @@ class LiveAudio:
             self._queued = 0
 
     def close(self) -> bool:
-        """Stop reading; ``False`` when the reader is still blocked in the device after a second
-        (then the device must not be closed under it: the daemon thread goes with the process)."""
-        self._stop.set()
-        self._thread.join(timeout=1.0)
-        return not self._thread.is_alive()
+        """Stop reading; ``False`` when the reader is still blocked in the device (``DeviceReader``)."""
+        return self._reader.close()
 
 
 class WithAudio(WrappedSource):
