@@ -28,6 +28,7 @@ import numpy as np
 
 from edgefx.io.audio import RATE
 from edgefx.plugins.speech.samples import TESTDATA
+from edgefx.plugins.speech.segments import words_heard
 
 ASTERISK = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
@@ -149,11 +150,8 @@ class Aligner:
         d.start_utt()
         d.process_raw(np.concatenate([pad, samples, pad]).tobytes(), full_utt=True)
         d.end_utt()
-        if d.hyp() is None:
-            return None
-        words = [[s.word.split("(")[0], round(s.start_frame / 100 - PAD_S, 2),
-                  round((s.end_frame + 1) / 100 - PAD_S, 2)] for s in d.seg() if not s.word.startswith(("<", "[", "+"))]
-        return words if [w[0] for w in words] == text.split() else None
+        words = [[word, round(start - PAD_S, 2), round(end - PAD_S, 2)] for word, start, end in words_heard(d)]
+        return words if words and [w[0] for w in words] == text.split() else None
 
 
 def _aligned(aligner: Aligner, name: str, speaker: str, samples: np.ndarray, text: str) -> Recording | None:

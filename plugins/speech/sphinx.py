@@ -36,10 +36,9 @@ import numpy as np
 
 from edgefx.errors import ConfigError
 from edgefx.plugins.speech.recognizer import Hit, Utterance
+from edgefx.plugins.speech.segments import FRAME_S
 from edgefx.plugins.speech.verify import LanguageModelVerifier
 
-FRAME_S = 0.01
-"""PocketSphinx frame period (seconds)."""
 HOLD_S = 0.1
 """How long a detection waits for an overlapping rival before it fires."""
 FORGET_S = 2.0

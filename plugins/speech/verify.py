@@ -16,6 +16,7 @@ from collections import deque
 import numpy as np
 
 from edgefx.io.audio import RATE
+from edgefx.plugins.speech.segments import words_heard
 
 BEFORE_S = 0.6
 """Audio decoded before the candidate's start (context for the language model)."""
@@ -27,7 +28,6 @@ BEAMS = {"fwdflat": False, "bestpath": False}
 """Search settings of the verifier: PocketSphinx's default beams (narrower ones, 1e-40, lost a
 third of the keywords on the tuning sets), one forward pass only (no flat-lexicon rescoring or
 lattice best path) to save CPU."""
-FRAME_S = 0.01
 
 
 class AudioHistory:
@@ -91,10 +91,7 @@ class LanguageModelVerifier:
         self.decoder.start_utt()
         self.decoder.process_raw(samples.tobytes(), full_utt=True)
         self.decoder.end_utt()
-        if self.decoder.hyp() is None:
-            return []
-        return [(seg.word.split("(")[0], first + seg.start_frame * FRAME_S, first + (seg.end_frame + 1) * FRAME_S)
-                for seg in self.decoder.seg() if not seg.word.startswith(("<", "[", "+"))]
+        return words_heard(self.decoder, first)
 
     def confirms(self, keyword: str, start: float, end: float, cmn: str | None = None) -> bool:
         """Whether the words heard around ``start``..``end`` include ``keyword`` (all its words in
